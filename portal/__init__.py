@@ -1,0 +1,166 @@
+"""信访公开服务门户 — the application factory."""
+from __future__ import annotations
+
+import json
+import os
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal import calendar, config, hypermedia, privacy
+from portal.extensions import configure_sqlite, csrf, db, htmx, limiter, login_manager, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# htmx runs without eval and without injecting its own styles, so the CSP can stay strict;
+# 422 answers (invalid forms) are swapped like 200s.
+HTMX_CONFIG = json.dumps(
+    {
+        "includeIndicatorStyles": False,
+        "allowEval": False,
+        "allowScriptTags": False,
+        "selfRequestsOnly": True,
+        "historyCacheSize": 0,
+        "responseHandling": [
+            {"code": "204", "swap": False},
+            {"code": "[23]..", "swap": True},
+            {"code": "422", "swap": True},
+            {"code": "[45]..", "swap": False, "error": True},
+        ],
+    }
+)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+ERROR_MESSAGES = {
+    400: ("请求无效", "提交的内容无法处理，请返回上一页重试。"),
+    403: ("无权访问", "您的账号没有访问此页面的权限。"),
+    404: ("页面不存在", "您要找的页面不存在或已删除，请检查网址。"),
+    405: ("请求方式不正确", "此地址不接受这种请求方式。"),
+    413: ("内容过大", "提交的内容超过了允许的大小。"),
+    429: ("操作过于频繁", "您的操作过于频繁，请稍后再试。"),
+    500: ("系统繁忙", "系统暂时出现问题，您的操作未生效，请稍后重试。"),
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.path.join(ROOT, "instance"),
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    if test_config and "INSTANCE_PATH" in test_config:
+        app.instance_path = test_config["INSTANCE_PATH"]
+    app.config.update(config.FIXED)
+    app.config.update(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
+                                x_proto=app.config["PROXY_COUNT"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    if uri.startswith("sqlite"):
+        with app.app_context():
+            configure_sqlite(db.engine)
+
+    _register_blueprints(app)
+    _register_templating(app)
+    _register_errors(app)
+    _register_headers(app)
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    # Only the factory knows every domain (see CONVENTIONS.md, "shape of the imports").
+    from portal import home
+    from portal.accounts.views import bp as accounts_bp
+    from portal.reception.views import public_bp as reception_public
+    from portal.reception.views import staff_bp as reception_staff
+
+    app.register_blueprint(home.bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(reception_public)
+    app.register_blueprint(reception_staff)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "请先登录"
+
+
+def _register_templating(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        cn_date=calendar.format_date,
+        cn_time=calendar.format_time,
+        cn_datetime=calendar.format_datetime,
+        mask_name=privacy.mask_name,
+        mask_phone=privacy.mask_phone,
+    )
+    if app.config.get("TESTING"):
+        from jinja2 import StrictUndefined
+
+        app.jinja_env.undefined = StrictUndefined
+
+    # The site works without htmx (npm absent): then the script tag is simply left out.
+    htmx_available = os.path.exists(os.path.join(app.static_folder, "vendor", "htmx.min.js"))
+
+    @app.context_processor
+    def _globals():
+        return {"htmx_config": HTMX_CONFIG, "htmx_available": htmx_available}
+
+
+def _register_errors(app: Flask) -> None:
+    def page(status: int, message: str | None = None):
+        title, default = ERROR_MESSAGES.get(status, ERROR_MESSAGES[400])
+        return render_template("error.html", title=title, message=message or default), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        return page(400, "页面已过期或安全校验失败（CSRF），请刷新页面后重新提交。")
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code not in ERROR_MESSAGES:
+            return error
+        if error.code == 500:
+            db.session.rollback()
+        return page(error.code)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return page(500)
+
+
+def _register_headers(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if response.mimetype == "text/html":
+            hypermedia.add_vary(response)
+            headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,29 @@
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from portal.accounts.models import ROLES
+from portal.forms import EmptyForm, PortalForm
+
+__all__ = ["EmptyForm"]
+
+
+class LoginForm(PortalForm):
+    username = StringField("用户名", validators=[DataRequired("请填写用户名"), Length(max=40)])
+    password = PasswordField("密码", validators=[DataRequired("请填写密码"), Length(max=200)])
+
+
+class UserForm(PortalForm):
+    username = StringField("用户名", validators=[DataRequired("请填写用户名"), Length(max=40)])
+    display_name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=40)])
+    role = SelectField("角色", choices=list(ROLES.items()))
+    password = PasswordField("初始密码", validators=[DataRequired("请填写密码"), Length(max=200)])
+
+
+class PasswordForm(PortalForm):
+    password = PasswordField("新密码", validators=[DataRequired("请填写密码"), Length(max=200)])
+
+
+class CalendarOverrideForm(PortalForm):
+    day = StringField("日期", validators=[DataRequired("请填写日期")])
+    is_working = BooleanField("当天上班（调休上班日）")
+    note = StringField("说明", validators=[Length(max=100, message="说明最多 100 字")])

@@ -1,0 +1,214 @@
+"""Login, the staff home, and administration: users, rule settings, working calendar, audit."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from portal import audit, calendar, hypermedia, settings
+from portal.access import role_required
+from portal.accounts import services
+from portal.accounts.forms import CalendarOverrideForm, EmptyForm, LoginForm, PasswordForm, UserForm
+from portal.accounts.models import User
+from portal.errors import DomainError, apply_to_form
+from portal.extensions import db, limiter, login_manager
+
+bp = Blueprint("accounts", __name__, url_prefix="/staff")
+
+
+@login_manager.user_loader
+def load_user(token: str):
+    user_id, _, version = token.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def _login_username() -> str:
+    return "login-user:" + (request.form.get("username") or "").strip().lower()[:40]
+
+
+def _failed(response) -> bool:
+    return response.status_code != 303
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("30 per 15 minutes", methods=["POST"], deduct_when=_failed)
+@limiter.limit("8 per 15 minutes", methods=["POST"], key_func=_login_username,
+               deduct_when=_failed)
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            session.clear()
+            login_user(user)
+            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
+            audit.record("user.login", "user", user.id, actor=user)
+            db.session.commit()
+            target = request.args.get("next", "")
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("accounts.home")
+            return hypermedia.see_other(target)
+        form.form_errors.append("用户名或密码不正确，或账号已停用")
+    status = 422 if request.method == "POST" else 200
+    return hypermedia.render("accounts/login.html", form=form, status=status)
+
+
+@bp.post("/logout")
+def logout():
+    EmptyForm().validate_on_submit()  # CSRFProtect has already checked the token
+    logout_user()
+    session.clear()
+    flash("您已退出登录")
+    return hypermedia.see_other(url_for("public.home"))
+
+
+@bp.get("/")
+@role_required("admin", "reception", "evaluation", "panel")
+def home():
+    warning = calendar.unknown_year_warning(calendar.now().date())
+    return hypermedia.render("accounts/home.html", warning=warning)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required("admin")
+def users():
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            services.create_user(form.username.data, form.role.data, form.password.data,
+                                 form.display_name.data, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            apply_to_form(form, error)
+        else:
+            db.session.commit()
+            flash(f"已创建账号 {form.username.data.strip().lower()}")
+            return hypermedia.see_other(url_for("accounts.users"))
+    accounts = db.session.scalars(select(User).order_by(User.role, User.username)).all()
+    status = 422 if form.errors or form.form_errors else 200
+    return hypermedia.render("accounts/users.html", form=form, accounts=accounts,
+                             action_form=EmptyForm(), password_form=PasswordForm(), status=status)
+
+
+@bp.post("/users/<int:user_id>/<any(activate, deactivate):action>")
+@role_required("admin")
+def set_user_active(user_id: int, action: str):
+    user = db.get_or_404(User, user_id)
+    try:
+        services.set_active(user, action == "activate", current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"账号 {user.username} 已{'启用' if action == 'activate' else '停用'}")
+    return hypermedia.see_other(url_for("accounts.users"))
+
+
+@bp.post("/users/<int:user_id>/password")
+@role_required("admin")
+def reset_password(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        flash("请填写新密码", "error")
+        return hypermedia.see_other(url_for("accounts.users"))
+    try:
+        services.reset_password(user, form.password.data, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"已重设 {user.username} 的密码，其已登录的会话已失效")
+    return hypermedia.see_other(url_for("accounts.users"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@role_required("admin")
+def rule_settings():
+    form = EmptyForm()
+    errors: dict[str, str] = {}
+    values = settings.current_values()
+    if form.validate_on_submit():
+        submitted = {key: request.form.get(key, "") for key in settings.REGISTRY}
+        errors = settings.save(submitted)
+        if not errors:
+            audit.record("settings.update", "settings", "rules",
+                         **{k: v for k, v in submitted.items() if str(values[k]) != v})
+            db.session.commit()
+            flash("规则设置已保存")
+            return hypermedia.see_other(url_for("accounts.rule_settings"))
+        db.session.rollback()
+        values = {**values, **submitted}
+    groups: dict[str, list] = {}
+    for spec in settings.REGISTRY.values():
+        groups.setdefault(spec.group, []).append(spec)
+    return hypermedia.render("accounts/settings.html", form=form, groups=groups, values=values,
+                             errors=errors, status=422 if errors else 200)
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@role_required("admin", "reception")
+def working_calendar():
+    form = CalendarOverrideForm()
+    if form.validate_on_submit():
+        try:
+            day = date.fromisoformat(form.day.data.strip())
+        except ValueError:
+            form.day.errors = ["日期格式应为 2027-01-01"]
+        else:
+            row = db.session.get(calendar.CalendarOverride, day)
+            if row is None:
+                row = calendar.CalendarOverride(day=day)
+                db.session.add(row)
+            row.is_working = form.is_working.data
+            row.note = form.note.data.strip()
+            audit.record("calendar.set", "calendar", day.isoformat(),
+                         is_working=row.is_working, note=row.note)
+            db.session.commit()
+            flash(f"已设置 {calendar.format_date(day)} 为{'工作日' if row.is_working else '休息日'}")
+            return hypermedia.see_other(url_for("accounts.working_calendar"))
+    overrides = db.session.scalars(
+        select(calendar.CalendarOverride).order_by(calendar.CalendarOverride.day.desc())
+    ).all()
+    today = calendar.now().date()
+    return hypermedia.render(
+        "accounts/calendar.html", form=form, overrides=overrides, delete_form=EmptyForm(),
+        warning=calendar.unknown_year_warning(today),
+        known_years=[y for y in (today.year, today.year + 1) if calendar.known_year(y)],
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.post("/calendar/<day>/delete")
+@role_required("admin", "reception")
+def delete_calendar_override(day: str):
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    row = db.get_or_404(calendar.CalendarOverride, parsed)
+    db.session.delete(row)
+    audit.record("calendar.delete", "calendar", day)
+    db.session.commit()
+    flash(f"已删除 {calendar.format_date(parsed)} 的设置")
+    return hypermedia.see_other(url_for("accounts.working_calendar"))
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit_log():
+    before = request.args.get("before", type=int)
+    query = select(audit.AuditEntry).order_by(audit.AuditEntry.id.desc()).limit(50)
+    if before:
+        query = query.where(audit.AuditEntry.id < before)  # keyset paging: fast at any depth
+    entries = db.session.scalars(query).all()
+    return hypermedia.render("accounts/audit.html", entries=entries)

@@ -1,0 +1,81 @@
+"""Command line: users, demo data, the audit log, and the reception day job."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from portal import audit, calendar
+from portal.errors import DomainError
+from portal.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(demo)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(reception_group)
+
+
+@click.group(help="Staff accounts.")
+def users():
+    pass
+
+
+@users.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "reception", "evaluation", "panel"]))
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", default="", help="Display name (姓名).")
+def create_user(username, role, password, display_name):
+    from portal.accounts.services import create_user as create
+
+    try:
+        user = create(username, role, password, display_name, actor="命令行")
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"created {user.username} ({user.role})")
+
+
+@click.group(help="Demo data.")
+def demo():
+    pass
+
+
+@demo.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
+@click.option("--bookings", default=0, type=int, help="Extra bookings to generate for benchmarks.")
+def seed(if_empty, bookings):
+    from portal.demo import seed_demo
+
+    created = seed_demo(if_empty=if_empty, extra_bookings=bookings)
+    click.echo(created)
+
+
+@click.group("audit", help="The audit log.")
+def audit_group():
+    pass
+
+
+@audit_group.command("verify")
+def verify():
+    count, broken = audit.verify_chain()
+    if broken is not None:
+        raise click.ClickException(f"audit chain broken at entry {broken} ({count} checked)")
+    click.echo(f"audit chain intact: {count} entries")
+
+
+@click.group("reception", help="Reception jobs.")
+def reception_group():
+    pass
+
+
+@reception_group.command("close-past")
+def close_past():
+    """Run daily: close past sessions (confirmed but absent -> 爽约; unreviewed -> expired)."""
+    from portal.reception.management import close_past_sessions
+
+    closed = close_past_sessions(calendar.now().date())
+    db.session.commit()
+    click.echo(f"closed {closed} sessions")

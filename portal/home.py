@@ -1,0 +1,24 @@
+"""The home page: composes the reception schedule with evaluation notices and results."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint
+
+from portal import calendar, hypermedia
+from portal.reception import services as reception
+from portal.reception.views import schedule_context
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def home():
+    today = calendar.now().date()
+    week = reception.week_start(today + timedelta(days=2 if today.weekday() >= 5 else 0))
+    context = schedule_context(week, today)
+    following = schedule_context(week + timedelta(weeks=1), today)
+    return hypermedia.render(
+        "home.html", week=week, next_week=week + timedelta(weeks=1), this=context,
+        following=following,
+    )

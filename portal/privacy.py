@@ -1,0 +1,78 @@
+"""Sensitive personal information: encryption at rest, keyed hashes, masking.
+
+ID numbers, phone numbers and case contents are encrypted with Fernet (AES-128-CBC + HMAC);
+look-ups go through an HMAC-SHA256 of the normalised value, so the database never holds a
+plain or a guessable (unkeyed) form. Both keys derive from the one DATA_KEY setting.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+
+
+@lru_cache(maxsize=8)
+def _keys(data_key: str) -> tuple[Fernet, bytes]:
+    def derive(info: bytes) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
+            data_key.encode()
+        )
+
+    fernet = Fernet(base64.urlsafe_b64encode(derive(b"portal encryption v1")))
+    return fernet, derive(b"portal lookup hash v1")
+
+
+def _current() -> tuple[Fernet, bytes]:
+    return _keys(current_app.config["DATA_KEY"])
+
+
+def encrypt(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return _current()[0].encrypt(value.encode()).decode()
+
+
+def decrypt(token: str | None) -> str | None:
+    if token is None:
+        return None
+    try:
+        return _current()[0].decrypt(token.encode()).decode()
+    except InvalidToken:
+        # A wrong DATA_KEY must not take the page down; show that the value is unreadable.
+        return "（无法解密）"
+
+
+def lookup_hash(value: str) -> str:
+    """Keyed hash of a normalised identifier (upper-cased, spaces removed)."""
+    normalised = "".join(value.split()).upper()
+    return hmac.new(_current()[1], normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_tail(value: str | None, keep: int = 4) -> str:
+    """'110101199003071234' -> '**************1234'."""
+    if not value:
+        return ""
+    return "*" * max(len(value) - keep, 0) + value[-keep:]
+
+
+def mask_phone(value: str | None) -> str:
+    """'13812345678' -> '138****5678'."""
+    if not value or len(value) < 7:
+        return mask_tail(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_name(name: str | None) -> str:
+    """Published documents show the surname only: '张三' -> '张某某' (as courts publish)."""
+    if not name:
+        return ""
+    name = name.strip()
+    compound = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐")
+    surname = name[:2] if len(name) > 2 and name[:2] in compound else name[:1]
+    return surname + "某某"

@@ -1,0 +1,74 @@
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.forms import PortalForm
+from portal.reception.models import CATEGORIES, MODES
+
+
+class BookingForm(PortalForm):
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"),
+                                         Length(max=30, message="姓名最多 30 个字")])
+    id_number = StringField("身份证号", validators=[DataRequired("请填写身份证号"),
+                                                Length(max=18, message="身份证号应为 18 位")])
+    phone = StringField("手机号码", validators=[DataRequired("请填写手机号码"),
+                                            Length(max=11, message="手机号码应为 11 位")])
+    category = SelectField("反映事项类别", validate_choice=False)
+    summary = TextAreaField("事项简述", validators=[DataRequired("请简要说明反映的事项"),
+                                                Length(max=500, message="事项简述最多 500 字")])
+    party_size = IntegerField("来访人数", default=1,
+                              validators=[InputRequired("请填写来访人数")])
+    related_matter_no = StringField("相关事项编号（选填）", validators=[
+        Optional(), Length(max=40, message="相关事项编号最多 40 个字符")])
+    consent = BooleanField("我已阅读并同意《个人信息处理告知书》", validators=[
+        DataRequired("请阅读并同意个人信息处理告知书后再提交")])
+
+
+class LookupForm(PortalForm):
+    code = StringField("预约码", validators=[DataRequired("请填写预约码"),
+                                          Length(max=20, message="预约码为 8 位")])
+    phone = StringField("手机号码", validators=[DataRequired("请填写预约时的手机号码"),
+                                            Length(max=11, message="手机号码应为 11 位")])
+
+
+class ReasonForm(PortalForm):
+    reason = TextAreaField("原因", validators=[DataRequired("请填写原因"),
+                                             Length(max=200, message="原因最多 200 字")])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LeaderForm(PortalForm):
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=20)])
+    post = StringField("职务", validators=[DataRequired("请填写职务"), Length(max=60)])
+    categories = MultiCheckboxField("分管领域", choices=[(c, c) for c in CATEGORIES],
+                                    validate_choice=False)
+
+
+class SessionForm(PortalForm):
+    leader_id = SelectField("接访领导", coerce=int, validate_choice=False)
+    first_day = DateField("接访日期", validators=[InputRequired("请选择日期")])
+    start_time = TimeField("开始时间", validators=[InputRequired("请填写开始时间")])
+    end_time = TimeField("结束时间", validators=[InputRequired("请填写结束时间")])
+    place = StringField("接访地点", default="县人民来访接待中心",
+                        validators=[DataRequired("请填写接访地点"), Length(max=60)])
+    mode = SelectField("接访方式", choices=list(MODES.items()), validate_choice=False)
+    theme = StringField("专项主题（专项接访时填写）", validators=[Length(max=60)])
+    slot_minutes = IntegerField("每个号源时长（分钟）", default=20,
+                                validators=[InputRequired("请填写号源时长"),
+                                            NumberRange(5, 240, "每个号源时长为 5–240 分钟")])
+    weeks = IntegerField("连续周数（每周同一天，遇非工作日跳过）", default=1,
+                         validators=[Optional(), NumberRange(1, 52, "周数为 1–52")])
+    publish = BooleanField("立即发布")

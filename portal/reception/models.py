@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal import privacy
+from portal.extensions import db
+
+# 反映事项类别: the categories a leader's portfolio (分管领域) is made of.
+CATEGORIES = (
+    "征地拆迁", "土地权属", "城乡建设", "企业改制", "劳动人事", "社会保障", "医疗卫生", "教育",
+    "农村矛盾纠纷", "林业", "物业管理", "非法集资", "环境保护", "涉法涉诉", "民政",
+)
+MODES = {"fixed": "定点接访", "visit": "下访", "theme": "专项接访"}
+SESSION_STATUSES = {"draft": "未发布", "published": "已发布", "cancelled": "已取消"}
+BOOKING_STATUSES = {
+    "pending": "待审核",
+    "confirmed": "已确认",
+    "declined": "未通过",
+    "cancelled": "已取消",
+    "checked_in": "已签到",
+    "no_show": "爽约",
+    "expired": "已过期",
+}
+# A place is taken by every booking that was not cancelled or declined.
+PLACE_HOLDING = ("pending", "confirmed", "checked_in", "no_show", "expired")
+# 一人一号: at most one upcoming booking per ID number.
+PERSON_ACTIVE = ("pending", "confirmed")
+
+
+def _in(column: str, values: tuple[str, ...]):
+    return text(f"{column} IN ({', '.join(repr(v) for v in values)})")
+
+
+def _check_in(values) -> str:
+    return "status IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class Leader(db.Model):
+    __tablename__ = "leader"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(20))
+    post: Mapped[str] = mapped_column(String(60))  # 职务
+    active: Mapped[bool] = mapped_column(default=True)
+    portfolio: Mapped[list[LeaderCategory]] = relationship(
+        back_populates="leader", cascade="all, delete-orphan", lazy="selectin",
+        order_by="LeaderCategory.category",
+    )
+
+    @property
+    def categories(self) -> list[str]:
+        return [c.category for c in self.portfolio]
+
+    @property
+    def portfolio_text(self) -> str:
+        return "、".join(c for c in CATEGORIES if c in self.categories)
+
+
+class LeaderCategory(db.Model):
+    __tablename__ = "leader_category"
+
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leader.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    leader: Mapped[Leader] = relationship(back_populates="portfolio", lazy="raise")
+
+
+class ReceptionSession(db.Model):
+    __tablename__ = "reception_session"
+    __table_args__ = (
+        CheckConstraint("end_time > start_time", name="time_order"),
+        CheckConstraint("slot_minutes BETWEEN 5 AND 240", name="slot_minutes"),
+        CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status"),
+        CheckConstraint("mode IN ('fixed', 'visit', 'theme')", name="mode"),
+        Index("ix_reception_session_day_status", "day", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leader.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    place: Mapped[str] = mapped_column(String(60))  # 接访地点
+    mode: Mapped[str] = mapped_column(String(10), default="fixed")
+    theme: Mapped[str] = mapped_column(String(60), default="")  # 专项接访的主题
+    slot_minutes: Mapped[int] = mapped_column(default=20)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    closed: Mapped[bool] = mapped_column(default=False)  # day run and no-shows recorded
+    series_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True))
+
+    leader: Mapped[Leader] = relationship(lazy="raise")
+    places: Mapped[list[Place]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="Place.number",
+        lazy="raise",
+    )
+
+    @property
+    def mode_label(self) -> str:
+        return MODES[self.mode]
+
+    @property
+    def status_label(self) -> str:
+        return SESSION_STATUSES[self.status]
+
+
+class Place(db.Model):
+    """A numbered place (号源) of a session, with its time; it holds at most one booking."""
+
+    __tablename__ = "reception_place"
+    __table_args__ = (UniqueConstraint("session_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("reception_session.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    start_time: Mapped[time] = mapped_column(Time)
+    session: Mapped[ReceptionSession] = relationship(back_populates="places", lazy="raise")
+
+
+class Booking(db.Model):
+    __tablename__ = "booking"
+    __table_args__ = (
+        CheckConstraint(_check_in(BOOKING_STATUSES), name="status"),
+        CheckConstraint("party_size BETWEEN 1 AND 5", name="party_size"),
+        # Capacity: one place, one booking — enforced by the database under any concurrency.
+        Index("uq_booking_place_taken", "place_id", unique=True,
+              sqlite_where=_in("status", PLACE_HOLDING),
+              postgresql_where=_in("status", PLACE_HOLDING)),
+        # 一人一号: one upcoming booking per ID number.
+        Index("uq_booking_person_active", "id_hash", unique=True,
+              sqlite_where=_in("status", PERSON_ACTIVE),
+              postgresql_where=_in("status", PERSON_ACTIVE)),
+        Index("ix_booking_session_status", "session_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)  # 预约码
+    session_id: Mapped[int] = mapped_column(ForeignKey("reception_session.id"))
+    place_id: Mapped[int] = mapped_column(ForeignKey("reception_place.id"))
+    name: Mapped[str] = mapped_column(String(30))
+    id_cipher: Mapped[str] = mapped_column(Text)
+    id_hash: Mapped[str] = mapped_column(String(64), index=True)
+    id_last4: Mapped[str] = mapped_column(String(4))
+    phone_cipher: Mapped[str] = mapped_column(Text)
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(20))
+    summary_cipher: Mapped[str] = mapped_column(Text)
+    party_size: Mapped[int] = mapped_column(default=1)
+    related_matter_no: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status_reason: Mapped[str] = mapped_column(String(200), default="")  # decline/cancel reason
+    cancelled_by_staff: Mapped[bool] = mapped_column(default=False)
+    notified_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True))
+
+    session: Mapped[ReceptionSession] = relationship(lazy="raise")
+    place: Mapped[Place] = relationship(lazy="raise")
+
+    @property
+    def status_label(self) -> str:
+        return BOOKING_STATUSES[self.status]
+
+    @property
+    def masked_id(self) -> str:
+        return "*" * 14 + self.id_last4
+
+    @property
+    def phone(self) -> str:
+        return privacy.decrypt(self.phone_cipher) or ""
+
+    @property
+    def summary(self) -> str:
+        return privacy.decrypt(self.summary_cipher) or ""

@@ -1,0 +1,112 @@
+"""Rule numbers an administrator can change (DESIGN.md §2), with defaults in code.
+
+Domains register their settings at import time; the value in force is the stored one, else
+the default. Values are whole numbers or short strings, validated on save.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+
+
+class Setting(db.Model):
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: object
+    label: str
+    group: str
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[tuple[str, str], ...] = ()
+
+    def parse(self, raw: str) -> object:
+        """Turn a submitted value into the setting's type, or raise ValueError (Chinese)."""
+        raw = (raw or "").strip()
+        if self.choices:
+            if raw not in {c for c, _ in self.choices}:
+                raise ValueError("请选择列出的选项")
+            return raw
+        if isinstance(self.default, bool):
+            return raw in {"1", "true", "on", "yes"}
+        if isinstance(self.default, int):
+            try:
+                number = int(raw)
+            except ValueError:
+                raise ValueError("请填写整数") from None
+            if self.minimum is not None and number < self.minimum:
+                raise ValueError(f"不能小于 {self.minimum}")
+            if self.maximum is not None and number > self.maximum:
+                raise ValueError(f"不能大于 {self.maximum}")
+            return number
+        if isinstance(self.default, str) and self.key.endswith("_time"):
+            parts = raw.split(":")
+            if len(parts) != 2 or not all(p.isdigit() for p in parts):
+                raise ValueError("时间格式应为 时:分，如 17:00")
+            hour, minute = int(parts[0]), int(parts[1])
+            if not (0 <= hour < 24 and 0 <= minute < 60):
+                raise ValueError("时间格式应为 时:分，如 17:00")
+            return f"{hour:02d}:{minute:02d}"
+        return raw[:200]
+
+    def load(self, stored: str) -> object:
+        try:
+            return self.parse(stored)
+        except ValueError:
+            return self.default
+
+
+REGISTRY: dict[str, SettingSpec] = {}
+
+
+def register(spec: SettingSpec) -> SettingSpec:
+    REGISTRY[spec.key] = spec
+    return spec
+
+
+def get(key: str):
+    spec = REGISTRY[key]
+    stored = db.session.get(Setting, key)
+    return spec.default if stored is None else spec.load(stored.value)
+
+
+def current_values() -> dict[str, object]:
+    stored = {s.key: s.value for s in db.session.scalars(select(Setting))}
+    return {
+        key: (spec.default if key not in stored else spec.load(stored[key]))
+        for key, spec in REGISTRY.items()
+    }
+
+
+def save(values: dict[str, str]) -> dict[str, str]:
+    """Validate and store submitted values; return field -> error (nothing saved on error)."""
+    errors: dict[str, str] = {}
+    parsed: dict[str, object] = {}
+    for key, raw in values.items():
+        spec = REGISTRY.get(key)
+        if spec is None:
+            continue
+        try:
+            parsed[key] = spec.parse(raw)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    if errors:
+        return errors
+    for key, value in parsed.items():
+        text = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        row = db.session.get(Setting, key)
+        if row is None:
+            db.session.add(Setting(key=key, value=text))
+        else:
+            row.value = text
+    return {}
