@@ -1,0 +1,65 @@
+"""Small builders for test data. They go through the services where a rule is involved."""
+from __future__ import annotations
+
+import random
+from datetime import date, time
+
+from portal import calendar
+from portal.extensions import db
+from portal.reception import management, services
+from portal.reception.models import ReceptionSession
+
+_rng = random.Random(20261118)
+
+
+def id_number(birth: date = date(1970, 5, 17), region: str = "330781", seq: int | None = None) -> str:
+    """A valid 18-digit resident ID number (check digit computed)."""
+    from stdnum.cn import ric
+
+    seq = _rng.randint(0, 999) if seq is None else seq
+    body = f"{region}{birth:%Y%m%d}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def phone(n: int | None = None) -> str:
+    return f"138{(n if n is not None else _rng.randint(0, 99_999_999)):08d}"
+
+
+def leader(name: str = "刘海涛", categories=("征地拆迁", "土地权属", "城乡建设")):
+    made = management.save_leader(None, name, "副县长", list(categories), "测试")
+    db.session.commit()
+    return made
+
+
+def session(leader_obj=None, day: date = date(2026, 11, 23), start=time(9, 0), end=time(10, 0),
+            slot=20, publish=True, place="县人民来访接待中心") -> ReceptionSession:
+    """A session (by default Monday 23 Nov 2026, 3 places, open for booking at FIXED_NOW)."""
+    leader_obj = leader_obj or leader()
+    made, _ = management.create_sessions(management.SessionPlan(
+        leader_id=leader_obj.id, first_day=day, start_time=start, end_time=end, place=place,
+        slot_minutes=slot, publish=publish), "测试", calendar.now())
+    db.session.commit()
+    return made[0]
+
+
+def booking_request(**overrides) -> services.BookingRequest:
+    values = dict(name="张三", id_number=id_number(), phone=phone(), category="征地拆迁",
+                  summary="村里修路征收我家承包地，补偿款未足额发放。", party_size=1,
+                  related_matter_no="")
+    values.update(overrides)
+    return services.BookingRequest(**values)
+
+
+def book(session_obj, **overrides):
+    made = services.create_booking(session_obj.id, booking_request(**overrides), calendar.now())
+    db.session.commit()
+    return made
+
+
+def booking_form(**overrides) -> dict:
+    """Form data for POST /reception/sessions/<id>."""
+    req = booking_request()
+    data = dict(name=req.name, id_number=req.id_number, phone=req.phone, category=req.category,
+                summary=req.summary, party_size="1", related_matter_no="", consent="y")
+    data.update(overrides)
+    return data
