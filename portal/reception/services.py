@@ -335,10 +335,15 @@ def load_booking(code: str) -> Booking | None:
     )
 
 
+def _session_of(booking: Booking) -> ReceptionSession:
+    # Through the identity map: free when the caller loaded it, one query otherwise.
+    return db.session.get(ReceptionSession, booking.session_id)
+
+
 def can_cancel(booking: Booking, now: datetime, cal: calendar.WorkingCalendar | None = None) -> bool:
     if booking.status not in PERSON_ACTIVE:
         return False
-    window = booking_window(booking.session, cal or calendar.WorkingCalendar())
+    window = booking_window(_session_of(booking), cal or calendar.WorkingCalendar())
     return now < window.closes_at
 
 
@@ -352,7 +357,7 @@ def cancel_booking(booking: Booking, reason: str, now: datetime) -> None:
     if len(reason) > 200:
         raise DomainError({"reason": "取消原因最多 200 字"})
     if not can_cancel(booking, now):
-        window = booking_window(booking.session, calendar.WorkingCalendar())
+        window = booking_window(_session_of(booking), calendar.WorkingCalendar())
         raise DomainError(
             f"已过取消截止时间（{calendar.format_datetime(window.closes_at)}）。"
             "如不能按时到场，请致电县信访局说明。", status=409)
