@@ -215,8 +215,10 @@ class BookingRequest:
 satisfied_matter_check = None
 
 
-def _validate(req: BookingRequest, session: ReceptionSession, leader: Leader, today: date,
-              values: dict) -> dict[str, str]:
+def field_problems(req: BookingRequest, leader: Leader, today: date,
+                   values: dict | None = None) -> dict[str, str]:
+    """Field-by-field format and portfolio checks (no database rules), for inline messages."""
+    values = values or settings.current_values()
     reasons: dict[str, str] = {}
     name = req.name.strip()
     if not name:
@@ -254,7 +256,7 @@ def create_booking(session_id: int, req: BookingRequest, now: datetime) -> Booki
     window = booking_window(session, cal, values)
     if message := window_message(session, window, now):
         raise DomainError(message, status=409)
-    reasons = _validate(req, session, leader, now.date(), values)
+    reasons = field_problems(req, leader, now.date(), values)
     if reasons:
         raise DomainError(reasons)
     related = req.related_matter_no.strip()

@@ -44,10 +44,11 @@ def _parse_day(raw: str | None) -> date | None:
 
 
 def schedule_context(week: date, today: date, leader_id: int | None = None,
-                     place: str | None = None) -> dict:
-    """Sessions of one week that can still be attended, with free places and windows."""
+                     place: str | None = None, weeks: int = 1) -> dict:
+    """Sessions of ``weeks`` weeks that can still be attended, with free places and windows."""
     start = max(week, today)
-    sessions = services.published_sessions(start, week + timedelta(days=6), leader_id, place)
+    end = week + timedelta(days=7 * weeks - 1)
+    sessions = services.published_sessions(start, end, leader_id, place)
     free = services.free_places([s.id for s in sessions])
     cal = calendar.WorkingCalendar()
     values = settings.current_values()
@@ -80,7 +81,8 @@ def schedule():
         week=week, this_week=this_week, prev_week=week - timedelta(weeks=1) if week > this_week
         else None, next_week=week + timedelta(weeks=1) if week < this_week + timedelta(weeks=8)
         else None, leaders=leaders, places=places, leader_id=leader_id, place=place,
-        **schedule_context(week, today, leader_id, place),
+        # Two weeks at a time: midweek, the coming Monday is one glance away.
+        **schedule_context(week, today, leader_id, place, weeks=2),
     )
 
 
@@ -123,20 +125,27 @@ def session_detail(session_id: int):
     form = _booking_form(session_row)
     if request.method == "GET":
         return _session_page(session_row, form)
+    req = services.BookingRequest(
+        name=form.name.data or "", id_number=form.id_number.data or "",
+        phone=form.phone.data or "", category=form.category.data or "",
+        summary=form.summary.data or "", party_size=form.party_size.data or 0,
+        related_matter_no=form.related_matter_no.data or "")
     if form.validate_on_submit():
-        req = services.BookingRequest(
-            name=form.name.data, id_number=form.id_number.data, phone=form.phone.data,
-            category=form.category.data, summary=form.summary.data,
-            party_size=form.party_size.data, related_matter_no=form.related_matter_no.data or "")
         try:
             booking = services.create_booking(session_row.id, req, calendar.now())
         except DomainError as error:
             db.session.rollback()
+            session_row = _public_session(session_id)  # the rollback expired it
             apply_to_form(form, error)
         else:
             db.session.commit()
             _remember_receipt(booking.code)
             return hypermedia.see_other(url_for("reception.receipt", code=booking.code, new=1))
+    else:
+        # Show every problem at once, not only those WTForms found first.
+        problems = services.field_problems(req, session_row.leader, calendar.now().date())
+        apply_to_form(form, DomainError({k: v for k, v in problems.items()
+                                         if not getattr(form, k).errors}))
     return _session_page(session_row, form, status=422)
 
 
@@ -171,19 +180,23 @@ def _authorised_booking(code: str) -> Booking | None:
     return services.load_booking(code)
 
 
+def _receipt_page(booking: Booking, cancel_form: ReasonForm, status: int = 200,
+                  is_new: str | None = None):
+    url = documents.lookup_url(booking.code)
+    return hypermedia.render(
+        "reception/receipt.html", status=status, b=booking, s=booking.session, is_new=is_new,
+        can_cancel=services.can_cancel(booking, calendar.now()), cancel_form=cancel_form,
+        qr_svg=documents.qr_svg(url), lookup_url=url,
+    )
+
+
 @public_bp.get("/bookings/<code>")
 def receipt(code: str):
     booking = _authorised_booking(code)
     if booking is None:
         form = LookupForm(code=services.normalise_code(code))
         return hypermedia.render("reception/lookup.html", form=form, need_phone=True)
-    now = calendar.now()
-    return hypermedia.render(
-        "reception/receipt.html", b=booking, s=booking.session, is_new=request.args.get("new"),
-        can_cancel=services.can_cancel(booking, now), cancel_form=ReasonForm(),
-        qr_svg=documents.qr_svg(documents.lookup_url(booking.code)),
-        lookup_url=documents.lookup_url(booking.code),
-    )
+    return _receipt_page(booking, ReasonForm(), is_new=request.args.get("new"))
 
 
 @public_bp.get("/bookings/<code>.ics")
@@ -215,13 +228,7 @@ def cancel(code: str):
             db.session.commit()
             flash("预约已取消，名额已释放。")
             return hypermedia.see_other(url_for("reception.receipt", code=booking.code))
-    now = calendar.now()
-    return hypermedia.render(
-        "reception/receipt.html", status=422, b=booking, s=booking.session, is_new=None,
-        can_cancel=services.can_cancel(booking, now), cancel_form=form,
-        qr_svg=documents.qr_svg(documents.lookup_url(booking.code)),
-        lookup_url=documents.lookup_url(booking.code),
-    )
+    return _receipt_page(_authorised_booking(code), form, status=422)
 
 
 @public_bp.route("/lookup", methods=["GET", "POST"])
@@ -448,6 +455,7 @@ def booking_action(booking_id: int, action: str):
                                       reason=getattr(form, "reason", None) and form.reason.data)
         except DomainError as error:
             db.session.rollback()
+            booking = _staff_booking(booking_id)  # the rollback expired it
             error_message = error.message
         else:
             db.session.commit()
