@@ -2,7 +2,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal.accounts.models import ROLES
-from portal.forms import EmptyForm, PortalForm
+from portal.forms import EmptyForm, PortalForm, choices
 
 __all__ = ["EmptyForm"]
 
@@ -15,7 +15,7 @@ class LoginForm(PortalForm):
 class UserForm(PortalForm):
     username = StringField("用户名", validators=[DataRequired("请填写用户名"), Length(max=40)])
     display_name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=40)])
-    role = SelectField("角色", choices=list(ROLES.items()))
+    role = SelectField("角色", choices=choices(ROLES.items()))
     password = PasswordField("初始密码", validators=[DataRequired("请填写密码"), Length(max=200)])
 
 

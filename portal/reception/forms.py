@@ -11,7 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.forms import PortalForm
+from portal.forms import PortalForm, choices
 from portal.reception.models import CATEGORIES, MODES
 
 
@@ -53,7 +53,7 @@ class MultiCheckboxField(SelectMultipleField):
 class LeaderForm(PortalForm):
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=20)])
     post = StringField("职务", validators=[DataRequired("请填写职务"), Length(max=60)])
-    categories = MultiCheckboxField("分管领域", choices=[(c, c) for c in CATEGORIES],
+    categories = MultiCheckboxField("分管领域", choices=choices((c, c) for c in CATEGORIES),
                                     validate_choice=False)
 
 
@@ -64,7 +64,7 @@ class SessionForm(PortalForm):
     end_time = TimeField("结束时间", validators=[InputRequired("请填写结束时间")])
     place = StringField("接访地点", default="县人民来访接待中心",
                         validators=[DataRequired("请填写接访地点"), Length(max=60)])
-    mode = SelectField("接访方式", choices=list(MODES.items()), validate_choice=False)
+    mode = SelectField("接访方式", choices=choices(MODES.items()), validate_choice=False)
     theme = StringField("专项主题（专项接访时填写）", validators=[Length(max=60)])
     slot_minutes = IntegerField("每个号源时长（分钟）", default=20,
                                 validators=[InputRequired("请填写号源时长"),

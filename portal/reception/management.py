@@ -180,7 +180,9 @@ def update_session(session: ReceptionSession, plan: SessionPlan, actor, now: dat
     if retimed:
         if db.session.scalar(select(func.count(Booking.id)).where(Booking.session_id == session.id)):
             raise DomainError({"start_time": "本场已有预约记录，不能修改时间和号源；可取消本场后重新安排"})
-        db.session.execute(Place.__table__.delete().where(Place.session_id == session.id))
+        for place in db.session.scalars(select(Place).where(Place.session_id == session.id)):
+            db.session.delete(place)
+        db.session.flush()
         db.session.add_all(
             Place(session_id=session.id, number=i, start_time=t)
             for i, t in enumerate(place_times(plan.start_time, plan.end_time, plan.slot_minutes), 1)

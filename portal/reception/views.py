@@ -12,7 +12,7 @@ from portal import calendar, hypermedia, settings
 from portal.access import role_required
 from portal.errors import DomainError, apply_to_form
 from portal.extensions import db, limiter
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, choices
 from portal.reception import documents, management, rules, services
 from portal.reception.forms import (
     BookingForm,
@@ -113,8 +113,8 @@ def _session_page(session_row: ReceptionSession, form: BookingForm, status: int 
 
 def _booking_form(session_row: ReceptionSession) -> BookingForm:
     form = BookingForm()
-    form.category.choices = [("", "请选择")] + [
-        (c, c) for c in CATEGORIES if c in session_row.leader.categories]
+    form.category.choices = choices([("", "请选择")] + [
+        (c, c) for c in CATEGORIES if c in session_row.leader.categories])
     return form
 
 
@@ -316,10 +316,10 @@ def leader_active(leader_id: int, action: str):
 
 def _session_form(obj=None) -> SessionForm:
     form = SessionForm(obj=obj)
-    form.leader_id.choices = [(0, "请选择")] + [
+    form.leader_id.choices = choices([(0, "请选择")] + [
         (lead.id, f"{lead.name}（{lead.post}）")
         for lead in db.session.scalars(select(Leader).where(Leader.active.is_(True))
-                                       .order_by(Leader.id))]
+                                       .order_by(Leader.id))])
     return form
 
 
