@@ -88,6 +88,10 @@ def current_values() -> dict[str, object]:
     }
 
 
+def as_text(value) -> str:
+    return ("1" if value else "0") if isinstance(value, bool) else str(value)
+
+
 def save(values: dict[str, str]) -> dict[str, str]:
     """Validate and store submitted values; return field -> error (nothing saved on error)."""
     errors: dict[str, str] = {}
@@ -103,7 +107,7 @@ def save(values: dict[str, str]) -> dict[str, str]:
     if errors:
         return errors
     for key, value in parsed.items():
-        text = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        text = as_text(value)
         row = db.session.get(Setting, key)
         if row is None:
             db.session.add(Setting(key=key, value=text))

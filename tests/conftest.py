@@ -12,6 +12,8 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from portal import calendar, create_app
@@ -83,9 +85,24 @@ def clock(monkeypatch) -> Clock:
     return Clock(monkeypatch)
 
 
+class PortalClient(FlaskClient):
+    """Each request starts with a fresh ``g``, as in production.
+
+    The fixture keeps one app context open for the test body, and Flask reuses it for the
+    client's requests; without this, Flask-Login's cached user would leak between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in list(g):
+                g.pop(key)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(tmp_path, database_url):
     app = create_app(base_config(tmp_path, database_url))
+    app.test_client_class = PortalClient
     with app.app_context():
         yield app
         db.session.remove()

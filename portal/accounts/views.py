@@ -138,11 +138,13 @@ def rule_settings():
     errors: dict[str, str] = {}
     values = settings.current_values()
     if form.validate_on_submit():
-        submitted = {key: request.form.get(key, "") for key in settings.REGISTRY}
+        # A field left out of the form keeps its current value.
+        submitted = {key: request.form.get(key, settings.as_text(values[key]))
+                     for key in settings.REGISTRY}
         errors = settings.save(submitted)
         if not errors:
             audit.record("settings.update", "settings", "rules",
-                         **{k: v for k, v in submitted.items() if str(values[k]) != v})
+                         **{k: v for k, v in submitted.items() if settings.as_text(values[k]) != v})
             db.session.commit()
             flash("规则设置已保存")
             return hypermedia.see_other(url_for("accounts.rule_settings"))
