@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import String, Text, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
+from portal.extensions import UTCDateTime, db
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 7_240_001  # any constant shared by all writers of the log
@@ -26,7 +26,7 @@ class AuditEntry(db.Model):
     __tablename__ = "audit_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[int | None]
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(60), index=True)

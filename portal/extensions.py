@@ -1,6 +1,8 @@
 """Extension singletons, initialised in create_app() (microblog / flaskr style)."""
 from __future__ import annotations
 
+from datetime import UTC
+
 from flask import has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -9,7 +11,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
-from sqlalchemy import MetaData, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -59,3 +61,24 @@ def configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn):
         read_only = has_request_context() and request.method in ("GET", "HEAD")
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored in UTC. SQLite drops the zone; this puts UTC back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime: use an aware one")
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value

@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import privacy
-from portal.extensions import db
+from portal.extensions import UTCDateTime, db
 
 # 反映事项类别: the categories a leader's portfolio (分管领域) is made of.
 CATEGORIES = (
@@ -101,7 +101,7 @@ class ReceptionSession(db.Model):
     cancel_reason: Mapped[str] = mapped_column(String(200), default="")
     closed: Mapped[bool] = mapped_column(default=False)  # day run and no-shows recorded
     series_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     leader: Mapped[Leader] = relationship(lazy="raise")
     places: Mapped[list[Place]] = relationship(
@@ -164,9 +164,9 @@ class Booking(db.Model):
     status: Mapped[str] = mapped_column(String(12), default="pending")
     status_reason: Mapped[str] = mapped_column(String(200), default="")  # decline/cancel reason
     cancelled_by_staff: Mapped[bool] = mapped_column(default=False)
-    notified_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True))
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     session: Mapped[ReceptionSession] = relationship(lazy="raise")
     place: Mapped[Place] = relationship(lazy="raise")
