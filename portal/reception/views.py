@@ -152,7 +152,8 @@ def session_detail(session_id: int):
 @public_bp.get("/sessions/<int:session_id>/places")
 def free_places(session_id: int):
     """The live 剩余名额 fragment the session page polls."""
-    return _session_page(_public_session(session_id), _booking_form(_public_session(session_id)))
+    session_row = _public_session(session_id)
+    return _session_page(session_row, _booking_form(session_row))
 
 
 @public_bp.get("/validate/<any(id_number, phone):field>")

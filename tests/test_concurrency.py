@@ -1,0 +1,113 @@
+"""Invariants under real concurrency: many processes booking at the same instant.
+
+Each worker is a separate OS process with its own app, engine and connection (fork start
+method: the children build a fresh app; the parent's pool is disposed first). They all wait
+on one barrier, then book. Runs on the SQLite file of the test and on PostgreSQL when
+TEST_DATABASE_URL is set.
+"""
+import multiprocessing
+from datetime import time
+
+from sqlalchemy import func, select
+
+from portal import create_app
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.reception import services
+from portal.reception.models import PLACE_HOLDING, Booking
+from tests import factories
+from tests.conftest import FIXED_NOW, base_config
+
+CTX = multiprocessing.get_context("fork")
+
+
+def _book(config, session_id, request, barrier, results):
+    app = create_app(config)
+    with app.app_context():
+        db.session.execute(select(1))  # connect before the start line, not after it
+        db.session.rollback()
+        barrier.wait(timeout=60)
+        try:
+            booking = services.create_booking(session_id, request, FIXED_NOW)
+            db.session.commit()
+            results.put(("ok", booking.place_id))
+        except DomainError as error:
+            db.session.rollback()
+            results.put(("refused", error.message))
+        except Exception as error:  # reported to the parent, which fails the test
+            results.put(("error", repr(error)))
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def run_at_once(app, tmp_path, session_id, requests):
+    config = base_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
+    db.session.remove()
+    db.engine.dispose()  # no connection of ours may cross the fork
+    barrier, results = CTX.Barrier(len(requests)), CTX.Queue()
+    workers = [CTX.Process(target=_book, args=(config, session_id, r, barrier, results))
+               for r in requests]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    assert not [o for o in outcomes if o[0] == "error"], outcomes
+    return outcomes
+
+
+def held(session_id) -> list[int]:
+    return list(db.session.scalars(select(Booking.place_id).where(
+        Booking.session_id == session_id, Booking.status.in_(PLACE_HOLDING))))
+
+
+def test_fifty_simultaneous_bookings_fill_ten_places_exactly(app, tmp_path):
+    session = factories.session(start=time(9, 0), end=time(10, 40), slot=10)
+    assert services.total_places([session.id])[session.id] == 10
+    requests = [factories.booking_request(id_number=factories.id_number(seq=i),
+                                          phone=factories.phone(i)) for i in range(50)]
+    outcomes = run_at_once(app, tmp_path, session.id, requests)
+    booked = [o for o in outcomes if o[0] == "ok"]
+    refused = [o for o in outcomes if o[0] == "refused"]
+    assert len(booked) == 10 and len(refused) == 40
+    assert all("名额已满" in message for _, message in refused)
+    places = held(session.id)
+    assert len(places) == 10 and len(set(places)) == 10
+    assert sorted(p for _, p in booked) == sorted(places)
+    assert services.free_places([session.id])[session.id] == 0
+
+
+def test_one_id_number_from_many_processes_gets_one_booking(app, tmp_path):
+    session = factories.session(start=time(9, 0), end=time(12, 20), slot=10)  # 20 places
+    number = factories.id_number(seq=999)
+    requests = [factories.booking_request(id_number=number, phone=factories.phone(i))
+                for i in range(20)]
+    outcomes = run_at_once(app, tmp_path, session.id, requests)
+    assert [o[0] for o in outcomes].count("ok") == 1
+    assert all("一人一号" in o[1] for o in outcomes if o[0] == "refused")
+    assert db.session.scalar(select(func.count(Booking.id))) == 1
+
+
+def test_the_database_itself_refuses_a_second_booking_of_a_place(app):
+    """The partial unique index holds even when the service's checks are bypassed."""
+    from sqlalchemy.exc import IntegrityError
+
+    session = factories.session()
+    first = factories.book(session)
+    clone = Booking(**{c.key: getattr(first, c.key) for c in Booking.__table__.columns
+                       if c.key not in ("id", "code", "id_hash")},
+                    code="CLONE234", id_hash="another-person")
+    db.session.add(clone)
+    try:
+        db.session.flush()
+        raise AssertionError("the database accepted two bookings for one place")
+    except IntegrityError:
+        db.session.rollback()
+    # A cancelled booking no longer holds the place.
+    clone = Booking(**{c.key: getattr(first, c.key) for c in Booking.__table__.columns
+                       if c.key not in ("id", "code", "id_hash", "status")},
+                    code="CLONE235", id_hash="another-person", status="cancelled")
+    db.session.add(clone)
+    db.session.flush()

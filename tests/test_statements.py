@@ -1,0 +1,69 @@
+"""No N+1 on the busy public pages: the statement count does not grow with the data."""
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+from sqlalchemy import event
+
+from portal.extensions import db
+from tests import factories
+
+
+@contextmanager
+def count_statements():
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def make_sessions(n: int):
+    made = []
+    for i in range(n):
+        leader = factories.leader(f"领导{i}", ["征地拆迁", "城乡建设"])
+        session = factories.session(leader, day=date(2026, 11, 23) + timedelta(days=i % 2))
+        factories.book(session)
+        made.append(session)
+    return made
+
+
+def statements_for(client, url: str) -> int:
+    client.get(url)  # warm-up: first-request work (e.g. loading settings) is not the point
+    with count_statements() as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)
+
+
+def test_schedule_and_home_do_not_grow_with_sessions(client):
+    make_sessions(2)
+    small = {url: statements_for(client, url) for url in ("/reception/", "/")}
+    make_sessions(10)
+    large = {url: statements_for(client, url) for url in ("/reception/", "/")}
+    assert small == large, (small, large)
+    assert large["/reception/"] <= 12, large
+
+
+def test_session_page_is_a_handful_of_statements(client):
+    session = make_sessions(1)[0]
+    for _ in range(2):
+        factories.book(session)
+    url = f"/reception/sessions/{session.id}"
+    count = statements_for(client, url)
+    assert count <= 8, count
+    fragment = statements_for(client, f"{url}/places")
+    assert fragment <= count
+
+
+def test_staff_session_page_does_not_grow_with_bookings(client, auth):
+    session = make_sessions(1)[0]
+    auth.login()
+    url = f"/staff/reception/sessions/{session.id}"
+    one = statements_for(client, url)
+    factories.book(session)
+    factories.book(session)
+    assert statements_for(client, url) == one
