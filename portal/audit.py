@@ -1,9 +1,10 @@
 """Append-only, tamper-evident audit log of staff state changes.
 
 Each entry stores the SHA-256 of its own content chained to the previous entry's hash, so a
-changed or deleted row breaks the chain (``flask audit verify``). Database triggers (created by the first migration) refuse
-UPDATE and DELETE; appends are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory
-transaction lock) so the chain never forks. Never put sensitive values into ``detail``.
+changed or deleted row breaks the chain (``flask audit verify``). Database triggers (made by
+the first migration) refuse UPDATE and DELETE; appends are serialised (SQLite: BEGIN
+IMMEDIATE; PostgreSQL: an advisory transaction lock) so the chain never forks.
+Never put sensitive values into ``detail``.
 """
 from __future__ import annotations
 

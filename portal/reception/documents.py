@@ -41,7 +41,8 @@ def booking_ics(booking: Booking, url: str) -> bytes:
     event.add("dtend", start + timedelta(minutes=session.slot_minutes))
     event.add("summary", f"领导接访预约（{leader.name}，{booking.place.number}号）")
     event.add("location", session.place)
-    event.add("description", f"预约码：{booking.code}\n请携带身份证原件提前 15 分钟到达签到。\n查询或取消：{url}")
+    event.add("description", f"预约码：{booking.code}\n"
+              f"请携带身份证原件提前 15 分钟到达签到。\n查询或取消：{url}")
     event.add("url", url)
     cal.add_component(event)
     return cal.to_ical()
