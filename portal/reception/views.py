@@ -119,7 +119,8 @@ def _booking_form(session_row: ReceptionSession) -> BookingForm:
 
 
 @public_bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
+# Generous: a township service point may book for many villagers from one address.
+@limiter.limit("60 per hour", methods=["POST"])
 def session_detail(session_id: int):
     session_row = _public_session(session_id)
     form = _booking_form(session_row)
