@@ -95,6 +95,9 @@ def _register_blueprints(app: Flask) -> None:
     # Only the factory knows every domain (see CONVENTIONS.md, "shape of the imports").
     from portal import home
     from portal.accounts.views import bp as accounts_bp
+    from portal.evaluation.views import panel_bp as evaluation_panel
+    from portal.evaluation.views import public_bp as evaluation_public
+    from portal.evaluation.views import staff_bp as evaluation_staff
     from portal.reception.views import public_bp as reception_public
     from portal.reception.views import staff_bp as reception_staff
 
@@ -102,6 +105,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(reception_public)
     app.register_blueprint(reception_staff)
+    app.register_blueprint(evaluation_public)
+    app.register_blueprint(evaluation_staff)
+    app.register_blueprint(evaluation_panel)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "请先登录"
 

@@ -1,0 +1,160 @@
+"""Evaluation pages: public notices, results and feed; the panel member's hearings and vote.
+
+The staff blueprint (``evaluation_staff``, /staff/evaluation) lives in ``staff_views`` and is
+re-exported here, so the factory imports all three blueprints from this module.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, request, url_for
+from flask_login import current_user
+
+from portal import calendar, hypermedia
+from portal.access import role_required
+from portal.errors import DomainError, apply_to_form
+from portal.evaluation import documents, panels, public, results, voting
+from portal.evaluation.forms import LetterForm, VoteForm
+from portal.evaluation.staff_views import bp as staff_bp
+from portal.extensions import db
+
+public_bp = Blueprint("evaluation", __name__, url_prefix="/evaluation")
+panel_bp = Blueprint("evaluation_panel", __name__, url_prefix="/staff/panel")
+
+__all__ = ["public_bp", "staff_bp", "panel_bp"]
+
+
+def _page() -> int:
+    page = request.args.get("page", 1, type=int) or 1
+    return min(max(page, 1), 500)
+
+
+# --- public ------------------------------------------------------------------------------------
+
+@public_bp.get("/")
+def index():
+    return hypermedia.see_other(url_for("evaluation.notices"))
+
+
+@public_bp.get("/notices/")
+def notices():
+    today = calendar.now().date()
+    page = _page()
+    upcoming, past, more = public.notices(today, page)
+    return hypermedia.render("evaluation/notices.html", upcoming=upcoming, past=past, more=more,
+                             page=page, today=today)
+
+
+@public_bp.get("/notices/<int:hearing_id>")
+def notice(hearing_id: int):
+    hearing = public.notice(hearing_id)
+    if hearing is None:
+        abort(404)
+    return hypermedia.render(
+        "evaluation/notice.html", h=hearing, today=calendar.now().date(),
+        composition=public.panel_composition([hearing.id])[hearing.id],
+        has_result=hearing.result_published_at is not None)
+
+
+@public_bp.get("/results/")
+def results_list():
+    page = _page()
+    rows, more = public.results(page)
+    return hypermedia.render("evaluation/results.html", results=rows, more=more, page=page)
+
+
+@public_bp.get("/results/<int:hearing_id>")
+def result(hearing_id: int):
+    row = public.result(hearing_id)
+    if row is None:
+        abort(404)
+    return hypermedia.render("evaluation/result.html", r=row,
+                             composition=public.panel_composition([hearing_id])[hearing_id])
+
+
+@public_bp.get("/feed.xml")
+def feed():
+    upcoming, past, _ = public.notices(calendar.now().date())
+    rows, _ = public.results()
+    body = documents.atom_feed(upcoming + past, rows)
+    return Response(body, mimetype="application/atom+xml",
+                    headers={"Cache-Control": "public, max-age=300"})
+
+
+# --- panel members -----------------------------------------------------------------------------
+
+@panel_bp.get("/")
+@role_required("panel")
+def home():
+    return hypermedia.render("evaluation/panel/home.html",
+                             hearings=panels.panel_hearings_for(current_user.id),
+                             today=calendar.now().date())
+
+
+def _own_hearing(hearing_id: int):
+    """The hearing and the current user's place on its panel; 404 for anyone else's."""
+    hearing = panels.load_hearing(hearing_id)
+    if hearing is None or hearing.status not in ("noticed", "published"):
+        abort(404)
+    member = panels.member_for_user(hearing, current_user.id)
+    if member is None:
+        abort(404)
+    return hearing, member
+
+
+def _panel_page(hearing_id: int, status: int = 200, error: str | None = None,
+                letter_form: LetterForm | None = None):
+    hearing, member = _own_hearing(hearing_id)
+    poll = panels.current_poll(hearing.id)
+    letter = results.letter_for(hearing.id)
+    if letter_form is None:
+        letter_form = LetterForm(reasons=letter.reasons if letter else "")
+    return hypermedia.render(
+        "evaluation/panel/hearing.html", "poll", status=status, h=hearing, member=member,
+        poll=poll, voted=bool(poll and voting.has_voted(poll.id, member.id)), error=error,
+        letter=letter, letter_form=letter_form, vote_form=VoteForm())
+
+
+@panel_bp.get("/hearings/<int:hearing_id>")
+@role_required("panel")
+def hearing(hearing_id: int):
+    return _panel_page(hearing_id)
+
+
+@panel_bp.post("/polls/<int:poll_id>/vote")
+@role_required("panel")
+def vote(poll_id: int):
+    poll = db.get_or_404(voting.Poll, poll_id)
+    form = VoteForm()
+    hearing_id = poll.hearing_id
+    if not form.validate_on_submit():
+        return _panel_page(hearing_id, status=422, error="请选择“满意”或“不满意”")
+    try:
+        voting.cast_ballot(poll_id, current_user, form.choice.data)
+    except DomainError as error:
+        db.session.rollback()
+        hearing = panels.load_hearing(hearing_id)
+        if hearing is None or panels.member_for_user(hearing, current_user.id) is None:
+            return hypermedia.render("error.html", status=403, title="无权投票",
+                                     message=error.message)
+        return _panel_page(hearing_id, status=error.status, error=error.message)
+    db.session.commit()
+    flash("您的投票已提交。本次为无记名投票，系统不记录您投了什么。" if poll.secret
+          else "您的投票已提交。")
+    return hypermedia.see_other(url_for("evaluation_panel.hearing", hearing_id=hearing_id))
+
+
+@panel_bp.post("/hearings/<int:hearing_id>/reasons")
+@role_required("panel")
+def reasons(hearing_id: int):
+    hearing, _member = _own_hearing(hearing_id)
+    form = LetterForm()
+    if form.validate_on_submit():
+        try:
+            results.save_letter_reasons(hearing, form.reasons.data, current_user, calendar.now())
+        except DomainError as error:
+            db.session.rollback()
+            apply_to_form(form, error)
+            return _panel_page(hearing_id, status=error.status, letter_form=form)
+        db.session.commit()
+        flash("评价意见已保存，评价办签发意见书时据此制作")
+        return hypermedia.see_other(url_for("evaluation_panel.hearing", hearing_id=hearing_id))
+    return _panel_page(hearing_id, status=422, letter_form=form)
