@@ -99,7 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.evaluation.views import public_bp as evaluation_public
     from portal.evaluation.views import staff_bp as evaluation_staff
     from portal.reception.views import public_bp as reception_public
-    from portal.reception.views import staff_bp as reception_staff
+    from portal.reception.staff_views import staff_bp as reception_staff
 
     app.register_blueprint(home.bp)
     app.register_blueprint(accounts_bp)

@@ -12,10 +12,6 @@ from portal import hypermedia
 def login_redirect():
     """Send an anonymous visitor to the login page (htmx calls navigate instead of swapping)."""
     target = url_for("accounts.login", next=request.full_path if request.method == "GET" else None)
-    if hypermedia.is_htmx():
-        response = hypermedia.see_other(target)
-        response.headers["HX-Redirect"] = target
-        return response
     return hypermedia.see_other(target)
 
 
