@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import Blueprint
 
 from portal import calendar, hypermedia
+from portal.evaluation import public as evaluation
 from portal.reception import services as reception
 from portal.reception.views import schedule_context
 
@@ -20,5 +21,5 @@ def home():
     following = schedule_context(week + timedelta(weeks=1), today)
     return hypermedia.render(
         "home.html", week=week, next_week=week + timedelta(weeks=1), this=context,
-        following=following,
+        following=following, evaluation=evaluation.latest(today), today=today,
     )

@@ -1,6 +1,5 @@
 """Evaluation forms. Formats and lengths here; rules (and their messages) in the services."""
 from wtforms import (
-    BooleanField,
     DateField,
     IntegerField,
     SelectField,
@@ -22,7 +21,7 @@ from portal.evaluation.models import (
     POLL_MODES,
     RECUSAL_SOURCES,
 )
-from portal.forms import PortalForm
+from portal.forms import PortalForm, choices
 
 
 def _required(label: str, limit: int):
@@ -37,10 +36,10 @@ class MultiCheckboxField(SelectMultipleField):
 class MatterForm(PortalForm):
     number = StringField("事项编号", validators=_required("事项编号", 40))
     title = StringField("事项名称", validators=_required("事项名称", 100))
-    category = SelectField("反映事项类别", choices=[("", "请选择")] + [(c, c) for c in CATEGORIES],
+    category = SelectField("反映事项类别", choices=choices([("", "请选择")] + [(c, c) for c in CATEGORIES]),
                            validate_choice=False)
     unit = StringField("责任单位", validators=_required("责任单位", 60))
-    level = SelectField("评价层级", choices=list(LEVELS.items()), validate_choice=False)
+    level = SelectField("评价层级", choices=choices(LEVELS.items()), validate_choice=False)
     summary = TextAreaField("事项概要（将在公告中公开，勿写身份证号、电话、住址）",
                             validators=_required("事项概要", 500))
     petitioner_name = StringField("信访人姓名", validators=_required("信访人姓名", 30))
@@ -59,8 +58,8 @@ class ApplicationForm(PortalForm):
 
 
 class ConditionForm(PortalForm):
-    code = SelectField("受理条件", choices=list(CONDITIONS.items()), validate_choice=False)
-    holds = SelectField("是否成立", choices=[("1", "成立"), ("0", "不成立")], validate_choice=False)
+    code = SelectField("受理条件", choices=choices(CONDITIONS.items()), validate_choice=False)
+    holds = SelectField("是否成立", choices=choices([("1", "成立"), ("0", "不成立")]), validate_choice=False)
     note = StringField("说明", validators=[Length(max=200, message="说明最多 200 字")])
 
 
@@ -70,7 +69,7 @@ class ReasonForm(PortalForm):
 
 class EvaluatorForm(PortalForm):
     name = StringField("姓名", validators=_required("姓名", 20))
-    category = SelectField("类别", choices=[("", "请选择")] + [(c, c) for c in EVALUATOR_CATEGORIES],
+    category = SelectField("类别", choices=choices([("", "请选择")] + [(c, c) for c in EVALUATOR_CATEGORIES]),
                            validate_choice=False)
     organisation = StringField("工作单位", validators=_required("工作单位", 60))
     contact = StringField("联系方式", validators=[Length(max=60, message="联系方式最多 60 个字")])
@@ -82,7 +81,7 @@ class HearingForm(PortalForm):
     day = DateField("评价会日期", validators=[InputRequired("请填写日期")])
     start_time = TimeField("开始时间", validators=[InputRequired("请填写开始时间")])
     place = StringField("地点", validators=_required("地点", 60))
-    level = SelectField("评价小组层级", choices=list(LEVELS.items()), validate_choice=False)
+    level = SelectField("评价小组层级", choices=choices(LEVELS.items()), validate_choice=False)
 
 
 class PanelForm(PortalForm):
@@ -92,7 +91,7 @@ class PanelForm(PortalForm):
 
 class RecusalForm(PortalForm):
     evaluator_id = SelectField("需回避的评价员", coerce=int, validate_choice=False, default=0)
-    requested_by = SelectField("提出方", choices=list(RECUSAL_SOURCES.items()),
+    requested_by = SelectField("提出方", choices=choices(RECUSAL_SOURCES.items()),
                                validate_choice=False)
     requester = StringField("提出人（如：信访人、责任单位）",
                             validators=[Length(max=40, message="提出人最多 40 个字")])
@@ -100,7 +99,7 @@ class RecusalForm(PortalForm):
 
 
 class DecisionForm(PortalForm):
-    decision = SelectField("决定", choices=[("grant", "准予回避"), ("refuse", "不予回避")],
+    decision = SelectField("决定", choices=choices([("grant", "准予回避"), ("refuse", "不予回避")]),
                            validate_choice=False)
     reason = StringField("理由（不予回避时必填）",
                          validators=[Length(max=200, message="理由最多 200 字")])
@@ -111,7 +110,7 @@ class AttendanceForm(PortalForm):
 
 
 class OpenPollForm(PortalForm):
-    mode = SelectField("投票方式", choices=list(POLL_MODES.items()), validate_choice=False)
+    mode = SelectField("投票方式", choices=choices(POLL_MODES.items()), validate_choice=False)
 
 
 def _count(label: str):
@@ -132,7 +131,7 @@ class PaperForm(PortalForm):
 
 class CorrectionForm(PortalForm):
     reason = TextAreaField("更正理由", validators=_required("更正理由", 200))
-    mode = SelectField("重新投票方式", choices=list(POLL_MODES.items()), validate_choice=False)
+    mode = SelectField("重新投票方式", choices=choices(POLL_MODES.items()), validate_choice=False)
 
 
 class LetterForm(PortalForm):
@@ -140,8 +139,8 @@ class LetterForm(PortalForm):
 
 
 class DeliveryForm(PortalForm):
-    party = SelectField("送达对象", choices=list(PARTIES.items()), validate_choice=False)
-    method = SelectField("送达方式", choices=list(DELIVERY_METHODS.items()), validate_choice=False)
+    party = SelectField("送达对象", choices=choices(PARTIES.items()), validate_choice=False)
+    method = SelectField("送达方式", choices=choices(DELIVERY_METHODS.items()), validate_choice=False)
     recipient = StringField("签收人", validators=_required("签收人", 40))
     delivered_on = DateField("送达日期", validators=[InputRequired("请填写送达日期")])
 
@@ -158,7 +157,3 @@ class DoneForm(PortalForm):
 
 class VoteForm(PortalForm):
     choice = StringField("表决", validators=[DataRequired("请选择“满意”或“不满意”"), Length(max=12)])
-
-
-class ShowInactiveForm(PortalForm):
-    show_inactive = BooleanField("显示已停用")

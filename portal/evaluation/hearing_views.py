@@ -28,7 +28,7 @@ from portal.evaluation.forms import (
 )
 from portal.evaluation.models import Evaluator, Matter, PaperCount, Poll, Recusal
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, choices
 
 bp = Blueprint("hearings", __name__)
 STAFF = ("evaluation",)
@@ -105,11 +105,11 @@ def _hearing_page(hearing_id: int, status: int = 200, page_error: str | None = N
         "action_form": EmptyForm(),
     }
     context.update(forms)
-    recusal_choices = [(0, "请选择")] + [(m.evaluator_id, m.evaluator.name)
-                                        for m in hearing.members]
+    recusal_choices = choices([(0, "请选择")] + [(m.evaluator_id, m.evaluator.name)
+                                                 for m in hearing.members])
     context["recusal_form"].evaluator_id.choices = recusal_choices
-    context["panel_form"].chair_id.choices = [(0, "请选择")] + [
-        (e.id, e.name) for e in candidates]
+    context["panel_form"].chair_id.choices = choices([(0, "请选择")] + [
+        (e.id, e.name) for e in candidates])
     names = services.user_names([paper.entered_by_id if paper else None,
                                  paper.confirmed_by_id if paper else None,
                                  letter.reasons_by_id if letter else None])
@@ -174,7 +174,8 @@ def panel(hearing_id: int):
 def recusal_new(hearing_id: int):
     hearing = _hearing(hearing_id)
     form = RecusalForm()
-    form.evaluator_id.choices = [(m.evaluator_id, m.evaluator.name) for m in hearing.members]
+    form.evaluator_id.choices = choices((m.evaluator_id, m.evaluator.name)
+                                        for m in hearing.members)
     return _action(hearing_id, form, "recusal_form", lambda f: panels.request_recusal(
         hearing, f.evaluator_id.data, f.reason.data, f.requested_by.data, f.requester.data,
         current_user, calendar.now()),

@@ -407,11 +407,13 @@ def user_names(ids) -> dict[int, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))))
+    return dict(db.session.execute(
+        select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
 def matter_counts() -> dict[str, int]:
-    return dict(db.session.execute(select(Matter.status, func.count()).group_by(Matter.status)))
+    return dict(db.session.execute(
+        select(Matter.status, func.count()).group_by(Matter.status)).all())
 
 
 def _uid(actor) -> int | None:

@@ -36,7 +36,7 @@ from portal.evaluation.models import (
     Matter,
 )
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, choices
 
 bp = Blueprint("evaluation_staff", __name__, url_prefix="/staff/evaluation")
 bp.register_blueprint(hearing_views.bp)
@@ -269,9 +269,9 @@ def evaluators():
 def evaluator_edit(evaluator_id: int | None = None):
     evaluator = db.get_or_404(Evaluator, evaluator_id) if evaluator_id else None
     form = EvaluatorForm(obj=evaluator)
-    form.user_id.choices = [(0, "不关联账号")] + [
+    form.user_id.choices = choices([(0, "不关联账号")] + [
         (u.id, f"{u.username}（{u.display_name}）")
-        for u in services.panel_accounts(evaluator.id if evaluator else None)]
+        for u in services.panel_accounts(evaluator.id if evaluator else None)])
     if request.method == "GET" and evaluator:
         form.user_id.data = evaluator.user_id or 0
     status = 200

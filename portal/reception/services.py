@@ -19,6 +19,7 @@ from stdnum.exceptions import InvalidComponent
 
 from portal import calendar, privacy, settings
 from portal.errors import DomainError
+from portal.evaluation.services import satisfied_matter_refusal
 from portal.extensions import db
 from portal.reception import rules
 from portal.reception.models import (
@@ -211,9 +212,6 @@ class BookingRequest:
     related_matter_no: str = ""
 
 
-# Set by the factory: answers whether a matter number was closed 满意 (evaluation domain).
-satisfied_matter_check = None
-
 
 def field_problems(req: BookingRequest, leader: Leader, today: date,
                    values: dict | None = None) -> dict[str, str]:
@@ -260,9 +258,9 @@ def create_booking(session_id: int, req: BookingRequest, now: datetime) -> Booki
     if reasons:
         raise DomainError(reasons)
     related = req.related_matter_no.strip()
-    if related and satisfied_matter_check is not None:
-        if message := satisfied_matter_check(related):
-            raise DomainError({"related_matter_no": message}, status=409)
+    # The one cross-domain question (CONVENTIONS.md): was this matter evaluated 满意?
+    if related and (message := satisfied_matter_refusal(related)):
+        raise DomainError({"related_matter_no": message}, status=409)
 
     id_number = normalise_id_number(req.id_number)
     id_hash = privacy.lookup_hash(id_number)
