@@ -14,6 +14,7 @@ from stdnum.cn import ric
 from portal import calendar, privacy, settings
 from portal.accounts.models import User
 from portal.accounts.services import create_user
+from portal.evaluation.demo import seed_evaluation
 from portal.extensions import db
 from portal.reception import management, rules
 from portal.reception.models import Booking, Leader, Place, ReceptionSession
@@ -133,6 +134,8 @@ def _seed_base(rng: random.Random, today: date, now: datetime) -> str:
         place=CENTRE), ACTOR, now)
     db.session.flush()
     lines.append(f"{len(leaders)} leaders, {len(sessions)} sessions")
+    # Third-party evaluation: pool, panel logins (printed like the accounts above), matters.
+    lines.append(seed_evaluation(rng, today, now))
     return "\n".join(lines)
 
 

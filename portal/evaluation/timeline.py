@@ -39,18 +39,21 @@ def matter_timeline(matter: Matter) -> list[Event]:
     events = [Event(matter.created_at, "登记事项", f"{matter.number}，责任单位 {matter.unit}")]
     applications = db.session.scalars(select(Application).where(
         Application.matter_id == matter.id)).all()
-    app_ids = [a.id for a in applications]
+    conditions: dict[int, list[ApplicationCondition]] = {}
+    if applications:
+        for c in db.session.scalars(select(ApplicationCondition).where(
+                ApplicationCondition.application_id.in_([a.id for a in applications]))):
+            conditions.setdefault(c.application_id, []).append(c)
+    order = list(CONDITIONS)
     for a in applications:
         events.append(Event(a.created_at, f"{a.unit}提出评价申请", a.reason, a.created_by_id))
-        if a.decided_at:
-            events.append(Event(a.decided_at, "受理申请" if a.status == "accepted" else "不予受理",
-                                a.decision_reason, a.decided_by_id))
-    if app_ids:
-        for c in db.session.scalars(select(ApplicationCondition).where(
-                ApplicationCondition.application_id.in_(app_ids))):
+        for c in sorted(conditions.get(a.id, []), key=lambda c: order.index(c.code)):
             events.append(Event(c.confirmed_at, f"确认受理条件：{CONDITIONS[c.code]}",
                                 ("成立" if c.holds else "不成立") + (f"（{c.note}）" if c.note else ""),
                                 c.confirmed_by_id))
+        if a.decided_at:
+            events.append(Event(a.decided_at, "受理申请" if a.status == "accepted" else "不予受理",
+                                a.decision_reason, a.decided_by_id))
     hearings = db.session.scalars(select(Hearing).where(Hearing.matter_id == matter.id)).all()
     hearing_ids = [h.id for h in hearings]
     for h in hearings:

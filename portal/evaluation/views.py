@@ -8,10 +8,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user
 
-from portal import calendar, hypermedia
+from portal import calendar, hypermedia, settings
 from portal.access import role_required
 from portal.errors import DomainError, apply_to_form
-from portal.evaluation import documents, panels, public, results, voting
+from portal.evaluation import documents, panels, public, results, rules, voting
 from portal.evaluation.forms import LetterForm, VoteForm
 from portal.evaluation.staff_views import bp as staff_bp
 from portal.extensions import db
@@ -40,7 +40,8 @@ def notices():
     page = _page()
     upcoming, past, more = public.notices(today, page)
     return hypermedia.render("evaluation/notices.html", upcoming=upcoming, past=past, more=more,
-                             page=page, today=today)
+                             page=page, today=today,
+                             notice_days=settings.get(rules.NOTICE_DAYS.key))
 
 
 @public_bp.get("/notices/<int:hearing_id>")
