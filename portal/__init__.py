@@ -98,8 +98,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.evaluation.views import panel_bp as evaluation_panel
     from portal.evaluation.views import public_bp as evaluation_public
     from portal.evaluation.views import staff_bp as evaluation_staff
-    from portal.reception.views import public_bp as reception_public
     from portal.reception.staff_views import staff_bp as reception_staff
+    from portal.reception.views import public_bp as reception_public
 
     app.register_blueprint(home.bp)
     app.register_blueprint(accounts_bp)
