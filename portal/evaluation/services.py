@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, inspect, or_, select
+from sqlalchemy.exc import IntegrityError, NoInspectionAvailable
 from sqlalchemy.orm import selectinload
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
@@ -417,4 +417,13 @@ def matter_counts() -> dict[str, int]:
 
 
 def _uid(actor) -> int | None:
-    return getattr(actor, "id", None)
+    """The acting user's id, read without loading the row (an expired user object would
+    otherwise refresh, and autoflush a half-built record)."""
+    if actor is None or isinstance(actor, str):
+        return None
+    actor = getattr(actor, "_get_current_object", lambda: actor)()  # Flask-Login's proxy
+    try:
+        identity = inspect(actor).identity
+    except NoInspectionAvailable:
+        identity = None
+    return identity[0] if identity else getattr(actor, "id", None)

@@ -210,12 +210,13 @@ def enter_paper_counts(poll: Poll, counts: PaperCounts, actor, now: datetime) ->
         raise DomainError("计票结果已经确认，不能再修改", status=409)
     if reasons := paper_errors(counts, poll.present_count, poll.allow_abstain):
         raise DomainError(reasons)
+    clerk_id = _uid(actor)
     if row is None:
         row = PaperCount(poll_id=poll.id)
-        db.session.add(row)
     for name in PAPER_LABELS:
         setattr(row, name, getattr(counts, name) or 0)
-    row.entered_by_id, row.entered_at = _uid(actor), now
+    row.entered_by_id, row.entered_at = clerk_id, now
+    db.session.add(row)
     db.session.flush()
     audit.record("evaluation.poll.paper_enter", "eval_poll", poll.id, actor=actor,
                  **{name: getattr(row, name) for name in PAPER_LABELS})

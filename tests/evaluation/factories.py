@@ -85,12 +85,18 @@ def accepted_matter(actor=None, **overrides) -> Matter:
 
 def evaluators(n: int = 9, logins: bool = True, prefix: str = "member",
                organisation: str = "县律师协会") -> list[Evaluator]:
-    """n active evaluators; with logins, evaluator i is linked to panel account f'{prefix}{i}'."""
+    """n active evaluators named f'{prefix}{i}'; with logins, each is linked to the panel
+    account of the same name. Asking again for the same prefix returns the same people."""
     made = []
     for i in range(1, n + 1):
+        name = f"{prefix}{i}"[-20:]
+        existing = db.session.scalar(select(Evaluator).where(Evaluator.name == name))
+        if existing:
+            made.append(existing)
+            continue
         account = user("panel", f"{prefix}{i}") if logins else None
         evaluator = services.save_evaluator(None, services.EvaluatorData(
-            name=f"评价员{prefix[-1:]}{i}", category=CATEGORIES[(i - 1) % len(CATEGORIES)],
+            name=name, category=CATEGORIES[(i - 1) % len(CATEGORIES)],
             organisation=f"{organisation}{i}", contact=f"1380000{i:04d}",
             user_id=account.id if account else None), staff(), now())
         made.append(evaluator)
@@ -106,17 +112,19 @@ def hearing(matter_obj=None, day: date = HEARING_DAY, at: time = time(9, 30)) ->
     return made
 
 
-def paneled_hearing(n: int = 9, logins: bool = True, **kwargs) -> tuple[Hearing, list[Evaluator]]:
+def paneled_hearing(n: int = 9, logins: bool = True, prefix: str = "member",
+                    **kwargs) -> tuple[Hearing, list[Evaluator]]:
     made = hearing(**kwargs)
-    pool = evaluators(n, logins)
+    pool = evaluators(n, logins, prefix)
     loaded = panels.load_hearing(made.id)
     panels.set_panel(loaded, [e.id for e in pool], pool[0].id, staff(), now())
     db.session.commit()
     return loaded, pool
 
 
-def noticed_hearing(n: int = 9, logins: bool = True, **kwargs) -> tuple[Hearing, list[Evaluator]]:
-    made, pool = paneled_hearing(n, logins, **kwargs)
+def noticed_hearing(n: int = 9, logins: bool = True, prefix: str = "member",
+                    **kwargs) -> tuple[Hearing, list[Evaluator]]:
+    made, pool = paneled_hearing(n, logins, prefix, **kwargs)
     panels.publish_notice(made, staff(), now())
     db.session.commit()
     return made, pool
@@ -146,9 +154,12 @@ def vote_all(poll: Poll, choices: list[str], prefix: str = "member") -> None:
         db.session.commit()
 
 
-def published_result(clock, choices=None) -> tuple[Hearing, Poll]:
-    """A whole evaluation up to the published result (default: 6 满意 of 9)."""
-    made, _pool = noticed_hearing()
+def published_result(clock, choices=None, number: str = "XF-2026-0031",
+                     **matter_overrides) -> tuple[Hearing, Poll]:
+    """A whole evaluation up to the published result (default: 6 满意 of 9). The clock is
+    left at the hearing; call again with another number for more results (same panel)."""
+    clock.set(datetime(2026, 11, 18, 10, 0))
+    made, _pool = noticed_hearing(matter_obj=accepted_matter(number=number, **matter_overrides))
     at_hearing(clock, made)
     present(made)
     poll = open_poll(made)
@@ -161,3 +172,9 @@ def published_result(clock, choices=None) -> tuple[Hearing, Poll]:
     results.publish_result(loaded, staff(), now())
     db.session.commit()
     return panels.load_hearing(made.id), db.session.get(Poll, poll.id)
+
+
+def services_values() -> dict:
+    from portal import settings
+
+    return settings.current_values()

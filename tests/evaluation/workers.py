@@ -19,10 +19,15 @@ def cast_ballot_worker(config: dict, poll_id: int, username: str, choice: str, b
 
     app = create_app(config)
     with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == username))
-        db.session.rollback()  # connected before the start line, no transaction held
-        barrier.wait(timeout=60)
         try:
+            user = db.session.scalar(select(User).where(User.username == username))
+            db.session.rollback()  # connected before the start line, no transaction held
+        except Exception as error:  # reported to the parent, which fails the test
+            results.put((username, "error", repr(error)))
+            barrier.abort()
+            return
+        try:
+            barrier.wait(timeout=60)
             voting.cast_ballot(poll_id, user, choice)
             db.session.commit()
             results.put((username, "ok", ""))

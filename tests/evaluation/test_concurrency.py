@@ -1,0 +1,61 @@
+"""Nine members vote at the same instant, each from a process of its own (spawn), through
+cast_ballot: nine ballots and nine participation rows; the same nine again are all refused.
+Runs on the test's SQLite file, and on PostgreSQL when TEST_DATABASE_URL is set."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.evaluation.models import Ballot, Participation, Poll
+from portal.extensions import db
+from tests.conftest import base_config
+from tests.evaluation import factories, workers
+
+
+def _counts(poll_id: int) -> tuple[int, int]:
+    ballots = db.session.scalar(select(func.count()).select_from(Ballot)
+                                .where(Ballot.poll_id == poll_id))
+    voted = db.session.scalar(select(func.count()).select_from(Participation)
+                              .where(Participation.poll_id == poll_id))
+    db.session.remove()  # end our transaction: on SQLite it holds the write lock
+    return ballots, voted
+
+
+def test_nine_members_vote_at_once_from_separate_processes(app, clock, tmp_path):
+    hearing, _pool = factories.noticed_hearing()
+    factories.at_hearing(clock, hearing)
+    factories.present(hearing)
+    poll = factories.open_poll(hearing)
+    poll_id = poll.id
+    config = base_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
+    choices = ["satisfied"] * 5 + ["unsatisfied"] * 4
+    jobs = [(config, poll_id, f"member{i}", choices[i - 1]) for i in range(1, 10)]
+    db.session.remove()  # the workers need the write lock; we hold nothing meanwhile
+
+    first = workers.run_at_once(workers.cast_ballot_worker, jobs)
+    assert sorted(o[1] for o in first) == ["ok"] * 9, first
+    assert _counts(poll_id) == (9, 9)
+
+    second = workers.run_at_once(workers.cast_ballot_worker, jobs)
+    assert [o[1] for o in second] == ["refused"] * 9, second
+    assert all("您已投票" in o[2] for o in second)
+    assert _counts(poll_id) == (9, 9)
+
+    from portal.evaluation import voting
+
+    closed = voting.close_poll(poll_id, factories.staff(), factories.now())
+    db.session.commit()
+    assert (closed.manyi_count, closed.bumanyi_count, closed.result) == (5, 4, "satisfied")
+    assert db.session.get(Poll, poll_id).valid_count == 9
+
+
+def test_the_same_member_voting_from_many_processes_gets_one_ballot(app, clock, tmp_path):
+    hearing, _pool = factories.noticed_hearing()
+    factories.at_hearing(clock, hearing)
+    factories.present(hearing)
+    poll_id = factories.open_poll(hearing).id
+    config = base_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
+    db.session.remove()
+    outcomes = workers.run_at_once(workers.cast_ballot_worker, [
+        (config, poll_id, "member3", "satisfied") for _ in range(6)])
+    assert [o[1] for o in outcomes].count("ok") == 1, outcomes
+    assert _counts(poll_id) == (1, 1)
