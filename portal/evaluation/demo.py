@@ -16,6 +16,7 @@ from portal import calendar
 from portal.accounts.models import User
 from portal.accounts.services import create_user
 from portal.evaluation import panels, results, services, voting
+from portal.evaluation import pool as evaluator_pool
 from portal.evaluation.models import CONDITIONS, Evaluator, Matter
 from portal.extensions import db
 
@@ -162,7 +163,7 @@ def seed_evaluation(rng: random.Random, today: date, now: datetime) -> str:
 
     pool = []
     for i, (name, category, organisation) in enumerate(POOL):
-        pool.append(services.save_evaluator(None, services.EvaluatorData(
+        pool.append(evaluator_pool.save_evaluator(None, evaluator_pool.EvaluatorData(
             name=name, category=category, organisation=organisation,
             contact=f"138{rng.randint(0, 99_999_999):08d}",
             user_id=panel_users[i].id if i < 9 else None), clerk, long_ago))

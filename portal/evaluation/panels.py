@@ -183,7 +183,7 @@ def set_panel(hearing: Hearing, evaluator_ids: list[int], chair_id: int | None, 
     """
     values = values or settings.current_values()
     _check_open_for_panel(hearing)
-    ids = list(dict.fromkeys(i for i in evaluator_ids or [] if i))
+    ids = list(dict.fromkeys(i for i in evaluator_ids or [] if 0 < i < 2**31))
     evaluators = {e.id: e for e in db.session.scalars(
         select(Evaluator).where(Evaluator.id.in_(ids)))} if ids else {}
     reasons: dict[str, str] = {}

@@ -2,8 +2,9 @@
 
 Plain functions with explicit arguments (``now`` is an aware Asia/Shanghai datetime); they
 raise DomainError with field -> message reasons and write an audit entry for every state
-change, in the caller's transaction. Callers commit. Panels and hearings live in
-``panels``, polls in ``voting``, letters, results and follow-up in ``results``.
+change, in the caller's transaction. Callers commit. The evaluator pool lives in ``pool``,
+panels and hearings in ``panels``, polls in ``voting``, letters, results and follow-up in
+``results``.
 """
 from __future__ import annotations
 
@@ -23,12 +24,10 @@ from portal.errors import DomainError
 from portal.evaluation.models import (
     CATEGORIES,
     CONDITIONS,
-    EVALUATOR_CATEGORIES,
     LEVELS,
     MATTER_STATUSES,
     Application,
     ApplicationCondition,
-    Evaluator,
     Matter,
     normalise_number,
 )
@@ -333,73 +332,6 @@ def refuse_application(application: Application, reason: str, actor, now: dateti
     matter.status, matter.updated_at = "refused", now
     audit.record("evaluation.application.refuse", "eval_application", application.id,
                  actor=actor, matter=matter.id, reason=reason)
-
-
-# --- the evaluator pool ------------------------------------------------------------------------
-
-@dataclass
-class EvaluatorData:
-    name: str
-    category: str
-    organisation: str
-    contact: str
-    user_id: int | None = None
-
-
-def panel_accounts(exclude_evaluator: int | None = None) -> list[User]:
-    """Active ``panel`` logins not yet linked to another evaluator."""
-    linked = select(Evaluator.user_id).where(Evaluator.user_id.is_not(None))
-    if exclude_evaluator:
-        linked = linked.where(Evaluator.id != exclude_evaluator)
-    return list(db.session.scalars(
-        select(User).where(User.role == "panel", User.active.is_(True), User.id.not_in(linked))
-        .order_by(User.username)))
-
-
-def save_evaluator(evaluator: Evaluator | None, data: EvaluatorData, actor,
-                   now: datetime) -> Evaluator:
-    reasons: dict[str, str] = {}
-    name = _text(reasons, "name", data.name, "姓名", 20)
-    organisation = _text(reasons, "organisation", data.organisation, "工作单位", 60)
-    contact = _text(reasons, "contact", data.contact, "联系方式", 60, required=False)
-    if data.category not in EVALUATOR_CATEGORIES:
-        reasons["category"] = "请选择评价员类别"
-    user_id = data.user_id or None
-    if user_id:
-        allowed = {u.id for u in panel_accounts(evaluator.id if evaluator else None)}
-        if user_id not in allowed:
-            reasons["user_id"] = "请选择一个未关联其他评价员的评价员账号"
-    if reasons:
-        raise DomainError(reasons)
-    creating = evaluator is None
-    if creating:
-        evaluator = Evaluator(active=True, created_at=now)
-    evaluator.name, evaluator.category = name, data.category
-    evaluator.organisation, evaluator.contact, evaluator.user_id = organisation, contact, user_id
-    try:
-        with db.session.begin_nested():
-            db.session.add(evaluator)
-    except IntegrityError:
-        raise DomainError({"user_id": "该账号已关联其他评价员"}, status=409) from None
-    audit.record("evaluation.evaluator.create" if creating else "evaluation.evaluator.update",
-                 "eval_evaluator", evaluator.id, actor=actor, category=data.category,
-                 linked_account=user_id)
-    return evaluator
-
-
-def set_evaluator_active(evaluator: Evaluator, active: bool, actor) -> None:
-    if evaluator.active == active:
-        raise DomainError("该评价员已" + ("在库" if active else "停用"), status=409)
-    evaluator.active = active
-    audit.record("evaluation.evaluator." + ("activate" if active else "deactivate"),
-                 "eval_evaluator", evaluator.id, actor=actor)
-
-
-def list_evaluators(include_inactive: bool = True) -> list[Evaluator]:
-    query = select(Evaluator).order_by(Evaluator.active.desc(), Evaluator.category, Evaluator.id)
-    if not include_inactive:
-        query = query.where(Evaluator.active.is_(True))
-    return list(db.session.scalars(query))
 
 
 def user_names(ids) -> dict[int, str]:

@@ -14,6 +14,7 @@ from portal import calendar
 from portal.accounts.models import User
 from portal.accounts.services import hash_password
 from portal.evaluation import panels, results, services, voting
+from portal.evaluation import pool as evaluator_pool
 from portal.evaluation.models import CONDITIONS, Evaluator, Hearing, Matter, Poll
 from portal.extensions import db
 from tests import factories as base
@@ -95,7 +96,7 @@ def evaluators(n: int = 9, logins: bool = True, prefix: str = "member",
             made.append(existing)
             continue
         account = user("panel", f"{prefix}{i}") if logins else None
-        evaluator = services.save_evaluator(None, services.EvaluatorData(
+        evaluator = evaluator_pool.save_evaluator(None, evaluator_pool.EvaluatorData(
             name=name, category=CATEGORIES[(i - 1) % len(CATEGORIES)],
             organisation=f"{organisation}{i}", contact=f"1380000{i:04d}",
             user_id=account.id if account else None), staff(), now())

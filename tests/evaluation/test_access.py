@@ -125,11 +125,17 @@ def test_the_chair_types_the_reasons(app, client, clock):
     "/staff/evaluation/matters/9999", "/staff/evaluation/matters/9999/edit",
     "/staff/evaluation/hearings/9999", "/staff/evaluation/hearings/9999/letter",
     "/staff/evaluation/evaluators/9999", "/staff/evaluation/matters/9999/hearings/new",
-    "/staff/evaluation/polls/9999/progress",
+    "/staff/evaluation/polls/9999/progress", "/staff/evaluation/matters/99999999999999999999",
 ])
 def test_missing_objects_are_404(client, auth, url):
     auth.login("evaluation", "pingjia-a")
     assert client.get(url).status_code == 404
+
+
+def test_ids_too_large_for_the_database_are_404_not_500(client):
+    for url in ("/evaluation/notices/99999999999999999999",
+                "/evaluation/results/9223372036854775808"):
+        assert client.get(url).status_code == 404
 
 
 @pytest.mark.parametrize("url", [

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from portal import audit
 from portal.errors import DomainError
 from portal.evaluation import panels, services, voting
+from portal.evaluation import pool as evaluator_pool
 from portal.evaluation.models import Ballot, Hearing, PanelMember, Participation, Poll, Recusal
 from portal.extensions import db
 from tests.conftest import AuthActions
@@ -67,7 +68,7 @@ def test_a_poll_cannot_open_when_the_notice_was_not_public_in_time(clock):
 def test_a_member_from_the_responsible_unit_is_refused_and_the_recusal_recorded(client, auth):
     hearing = factories.hearing()
     pool = factories.evaluators(9)
-    insider = services.save_evaluator(None, services.EvaluatorData(
+    insider = evaluator_pool.save_evaluator(None, evaluator_pool.EvaluatorData(
         "邓海波", "群众代表", " 青石镇 人民政府 ", ""), factories.staff(), factories.now())
     db.session.commit()
     ids = [e.id for e in pool[:8]] + [insider.id]
