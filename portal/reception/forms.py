@@ -45,6 +45,11 @@ class ReasonForm(PortalForm):
                                              Length(max=200, message="原因最多 200 字")])
 
 
+class CancelForm(PortalForm):
+    reason = TextAreaField("取消原因", validators=[DataRequired("请填写取消原因"),
+                                               Length(max=200, message="取消原因最多 200 字")])
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()

@@ -14,8 +14,8 @@ from portal.forms import choices
 from portal.reception import documents, rules, services
 from portal.reception.forms import (
     BookingForm,
+    CancelForm,
     LookupForm,
-    ReasonForm,
 )
 from portal.reception.models import (
     CATEGORIES,
@@ -177,7 +177,7 @@ def _authorised_booking(code: str) -> Booking | None:
     return services.load_booking(code)
 
 
-def _receipt_page(booking: Booking, cancel_form: ReasonForm, status: int = 200,
+def _receipt_page(booking: Booking, cancel_form: CancelForm, status: int = 200,
                   is_new: str | None = None):
     url = documents.lookup_url(booking.code)
     return hypermedia.render(
@@ -193,7 +193,7 @@ def receipt(code: str):
     if booking is None:
         form = LookupForm(code=services.normalise_code(code))
         return hypermedia.render("reception/lookup.html", form=form, need_phone=True)
-    return _receipt_page(booking, ReasonForm(), is_new=request.args.get("new"))
+    return _receipt_page(booking, CancelForm(), is_new=request.args.get("new"))
 
 
 @public_bp.get("/bookings/<code>.ics")
@@ -214,7 +214,7 @@ def cancel(code: str):
     booking = _authorised_booking(code)
     if booking is None:
         abort(404)
-    form = ReasonForm()
+    form = CancelForm()
     if form.validate_on_submit():
         try:
             services.cancel_booking(booking, form.reason.data, calendar.now())

@@ -192,7 +192,7 @@ def test_cancel_from_the_receipt(client):
     code = location.split("/")[-1].split("?")[0]
     assert client.get(f"/reception/bookings/{code}/cancel").status_code == 405
     empty = client.post(f"/reception/bookings/{code}/cancel", data={"reason": ""})
-    assert empty.status_code == 422 and "请填写原因" in empty.text
+    assert empty.status_code == 422 and "请填写取消原因" in empty.text
     done = client.post(f"/reception/bookings/{code}/cancel", data={"reason": "家中有事"})
     assert done.status_code == 303
     receipt = client.get(done.headers["Location"])
