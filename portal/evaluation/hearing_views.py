@@ -34,8 +34,8 @@ bp = Blueprint("hearings", __name__)
 STAFF = ("evaluation",)
 
 
-def _hearing(hearing_id: int):
-    hearing = panels.load_hearing(hearing_id)
+def _hearing(hearing_id: int, lock: bool = False):
+    hearing = panels.load_hearing(hearing_id, lock=lock)
     if hearing is None:
         abort(404)
     return hearing
@@ -163,7 +163,7 @@ def _action(hearing_id: int, form, form_key: str, action, message, anchor: str =
 @bp.post(f"/hearings/<{ID}:hearing_id>/panel")
 @role_required(*STAFF)
 def panel(hearing_id: int):
-    hearing = _hearing(hearing_id)
+    hearing = _hearing(hearing_id, lock=True)
     return _action(hearing_id, PanelForm(), "panel_form", lambda f: panels.set_panel(
         hearing, f.evaluator_ids.data, f.chair_id.data, current_user, calendar.now()),
         "评价小组已组成", "panel")
@@ -172,7 +172,7 @@ def panel(hearing_id: int):
 @bp.post(f"/hearings/<{ID}:hearing_id>/recusals")
 @role_required(*STAFF)
 def recusal_new(hearing_id: int):
-    hearing = _hearing(hearing_id)
+    hearing = _hearing(hearing_id, lock=True)
     form = RecusalForm()
     form.evaluator_id.choices = choices((m.evaluator_id, m.evaluator.name)
                                         for m in hearing.members)
@@ -186,7 +186,7 @@ def recusal_new(hearing_id: int):
 @bp.post(f"/recusals/<{ID}:recusal_id>/decide")
 @role_required(*STAFF)
 def recusal_decide(recusal_id: int):
-    recusal = db.get_or_404(Recusal, recusal_id)
+    recusal = _locked(Recusal, recusal_id)
     return _action(recusal.hearing_id, DecisionForm(), "decision_form", lambda f: (
         panels.decide_recusal(recusal, f.decision.data == "grant", f.reason.data, current_user,
                               calendar.now())), "回避申请已决定", "panel")
@@ -195,7 +195,7 @@ def recusal_decide(recusal_id: int):
 @bp.post(f"/hearings/<{ID}:hearing_id>/notice")
 @role_required(*STAFF)
 def notice(hearing_id: int):
-    hearing = _hearing(hearing_id)
+    hearing = _hearing(hearing_id, lock=True)
     return _action(hearing_id, EmptyForm(), "action_form", lambda f: panels.publish_notice(
         hearing, current_user, calendar.now()), "评价会公告已发布", "notice")
 
@@ -203,7 +203,7 @@ def notice(hearing_id: int):
 @bp.post(f"/hearings/<{ID}:hearing_id>/cancel")
 @role_required(*STAFF)
 def cancel(hearing_id: int):
-    hearing = _hearing(hearing_id)
+    hearing = _hearing(hearing_id, lock=True)
     return _action(hearing_id, ReasonForm(), "cancel_form", lambda f: panels.cancel_hearing(
         hearing, f.reason.data, current_user, calendar.now()), "评价会已取消")
 
@@ -211,7 +211,7 @@ def cancel(hearing_id: int):
 @bp.post(f"/hearings/<{ID}:hearing_id>/attendance")
 @role_required(*STAFF)
 def attendance(hearing_id: int):
-    hearing = _hearing(hearing_id)
+    hearing = _hearing(hearing_id, lock=True)
     return _action(hearing_id, AttendanceForm(), "attendance_form", lambda f: (
         panels.mark_attendance(hearing, f.present_ids.data, current_user, calendar.now())),
         lambda n: f"已登记出席 {n} 人", "poll")
@@ -220,13 +220,20 @@ def attendance(hearing_id: int):
 @bp.post(f"/hearings/<{ID}:hearing_id>/polls")
 @role_required(*STAFF)
 def poll_open(hearing_id: int):
-    hearing = _hearing(hearing_id)
+    hearing = _hearing(hearing_id, lock=True)
     return _action(hearing_id, OpenPollForm(), "open_form", lambda f: voting.open_poll(
         hearing, f.mode.data, current_user, calendar.now()), "投票已开始", "poll")
 
 
-def _poll(poll_id: int) -> Poll:
-    return db.get_or_404(Poll, poll_id)
+def _poll(poll_id: int, lock: bool = False) -> Poll:
+    return _locked(Poll, poll_id) if lock else db.get_or_404(Poll, poll_id)
+
+
+def _locked(model, ident: int):
+    row = services.locked(model, ident)
+    if row is None:
+        abort(404)
+    return row
 
 
 @bp.get(f"/polls/<{ID}:poll_id>/progress")
@@ -243,7 +250,7 @@ def poll_progress(poll_id: int):
 @bp.post(f"/polls/<{ID}:poll_id>/paper")
 @role_required(*STAFF)
 def paper(poll_id: int):
-    poll = _poll(poll_id)
+    poll = _poll(poll_id, lock=True)
     return _action(poll.hearing_id, PaperForm(), "paper_form", lambda f: (
         voting.enter_paper_counts(poll, voting.PaperCounts(
             f.issued.data, f.returned.data, f.valid.data, f.invalid.data, f.manyi.data,
@@ -254,7 +261,7 @@ def paper(poll_id: int):
 @bp.post(f"/polls/<{ID}:poll_id>/confirm")
 @role_required(*STAFF)
 def paper_confirm(poll_id: int):
-    poll = _poll(poll_id)
+    poll = _poll(poll_id, lock=True)
     return _action(poll.hearing_id, EmptyForm(), "action_form", lambda f: (
         voting.confirm_paper_counts(poll, current_user, calendar.now())),
         "计票结果已确认", "poll")
@@ -263,7 +270,7 @@ def paper_confirm(poll_id: int):
 @bp.post(f"/polls/<{ID}:poll_id>/close")
 @role_required(*STAFF)
 def poll_close(poll_id: int):
-    poll = _poll(poll_id)
+    poll = _poll(poll_id, lock=True)
     return _action(poll.hearing_id, EmptyForm(), "action_form", lambda f: (
         voting.close_poll(poll.id, current_user, calendar.now())),
         lambda p: f"投票已结束：评价结果为“{p.result_label}”", "poll")
@@ -272,7 +279,7 @@ def poll_close(poll_id: int):
 @bp.post(f"/polls/<{ID}:poll_id>/correct")
 @role_required(*STAFF)
 def poll_correct(poll_id: int):
-    poll = _poll(poll_id)
+    poll = _poll(poll_id, lock=True)
     return _action(poll.hearing_id, CorrectionForm(), "correction_form", lambda f: (
         voting.correct_poll(poll.id, f.reason.data, f.mode.data, current_user, calendar.now())),
         "已作更正：原表决作废并留存，新的投票已开始", "poll")
@@ -281,7 +288,7 @@ def poll_correct(poll_id: int):
 @bp.post(f"/hearings/<{ID}:hearing_id>/letter")
 @role_required(*STAFF)
 def letter_save(hearing_id: int):
-    hearing = _hearing(hearing_id)
+    hearing = _hearing(hearing_id, lock=True)
     return _action(hearing_id, LetterForm(), "letter_form", lambda f: (
         results.save_letter_reasons(hearing, f.reasons.data, current_user, calendar.now())),
         "评价意见已保存", "letter")
@@ -290,7 +297,7 @@ def letter_save(hearing_id: int):
 @bp.post(f"/hearings/<{ID}:hearing_id>/letter/issue")
 @role_required(*STAFF)
 def letter_issue(hearing_id: int):
-    hearing = _hearing(hearing_id)
+    hearing = _hearing(hearing_id, lock=True)
     return _action(hearing_id, EmptyForm(), "action_form", lambda f: (
         results.issue_letter(hearing, current_user, calendar.now())),
         lambda letter: f"意见书已签发（{letter.number}），可打印并送达双方", "letter")
@@ -311,7 +318,7 @@ def letter_print(hearing_id: int):
 @bp.post(f"/hearings/<{ID}:hearing_id>/deliveries")
 @role_required(*STAFF)
 def delivery(hearing_id: int):
-    _hearing(hearing_id)
+    _hearing(hearing_id, lock=True)
     letter = results.letter_for(hearing_id)
     if letter is None:
         abort(404)
@@ -324,7 +331,7 @@ def delivery(hearing_id: int):
 @bp.post(f"/hearings/<{ID}:hearing_id>/publish")
 @role_required(*STAFF)
 def publish(hearing_id: int):
-    hearing = _hearing(hearing_id)
+    hearing = _hearing(hearing_id, lock=True)
     return _action(hearing_id, EmptyForm(), "action_form", lambda f: (
         results.publish_result(hearing, current_user, calendar.now())),
         "评价结果已公布", "result")

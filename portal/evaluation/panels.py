@@ -30,13 +30,20 @@ def normalise_org(value: str) -> str:
     return "".join(ch for ch in (value or "") if ch.isalnum()).upper()
 
 
-def load_hearing(hearing_id: int) -> Hearing | None:
-    """A hearing with its matter and panel (members and their evaluators) loaded."""
-    return db.session.scalar(
-        select(Hearing).options(
-            joinedload(Hearing.matter),
-            selectinload(Hearing.members).joinedload(PanelMember.evaluator))
+def load_hearing(hearing_id: int, lock: bool = False) -> Hearing | None:
+    """A hearing with its matter and panel (members and their evaluators) loaded.
+
+    ``lock`` (for state changes) takes the hearing row FOR UPDATE on PostgreSQL, so two
+    staff acting on one hearing at once queue up and the second sees the first's result;
+    SQLite's BEGIN IMMEDIATE serialises writers already.
+    """
+    query = (select(Hearing).options(
+        joinedload(Hearing.matter),
+        selectinload(Hearing.members).joinedload(PanelMember.evaluator))
         .where(Hearing.id == hearing_id))
+    if lock:
+        query = query.with_for_update(of=Hearing)
+    return db.session.scalar(query)
 
 
 def live_hearing(matter_id: int) -> Hearing | None:

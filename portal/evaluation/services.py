@@ -273,9 +273,16 @@ def submit_application(matter: Matter, unit: str, applied_on: date | None, reaso
     return application
 
 
-def load_application(application_id: int) -> Application | None:
-    return db.session.scalar(select(Application).options(selectinload(Application.conditions))
-                             .where(Application.id == application_id))
+def locked(model, ident: int):
+    """A row read FOR UPDATE (PostgreSQL) before a state change: concurrent changes of one
+    record queue up and each sees the one before. SQLite serialises writers already."""
+    return db.session.scalar(select(model).where(model.id == ident).with_for_update())
+
+
+def load_application(application_id: int, lock: bool = False) -> Application | None:
+    query = (select(Application).options(selectinload(Application.conditions))
+             .where(Application.id == application_id))
+    return db.session.scalar(query.with_for_update(of=Application) if lock else query)
 
 
 def record_condition(application: Application, code: str, holds: bool, note: str, actor,

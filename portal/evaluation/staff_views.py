@@ -170,7 +170,7 @@ def application_new(matter_id: int):
 
 
 def _application(application_id: int) -> Application:
-    application = services.load_application(application_id)
+    application = services.load_application(application_id, lock=True)
     if application is None:
         abort(404)
     return application
@@ -217,7 +217,9 @@ def followup_new(matter_id: int):
 @bp.post(f"/followups/<{ID}:followup_id>/done")
 @role_required(*STAFF)
 def followup_done(followup_id: int):
-    followup = db.get_or_404(FollowUp, followup_id)
+    followup = services.locked(FollowUp, followup_id)
+    if followup is None:
+        abort(404)
     back = request.form.get("back") == "list"
     form = DoneForm()
     if form.validate_on_submit():

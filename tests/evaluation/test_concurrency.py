@@ -59,3 +59,31 @@ def test_the_same_member_voting_from_many_processes_gets_one_ballot(app, clock, 
         (config, poll_id, "member3", "satisfied") for _ in range(6)])
     assert [o[1] for o in outcomes].count("ok") == 1, outcomes
     assert _counts(poll_id) == (1, 1)
+
+
+def test_publishing_a_result_twice_at_once_publishes_it_once(app, clock, tmp_path):
+    """Staff actions lock their record (PostgreSQL FOR UPDATE; SQLite BEGIN IMMEDIATE)."""
+    from portal.evaluation import panels, results, voting
+    from portal.evaluation.models import FollowUp, Hearing
+    from tests.conftest import AuthActions
+
+    hearing, _ = factories.noticed_hearing()
+    factories.at_hearing(clock, hearing)
+    factories.present(hearing)
+    poll = factories.open_poll(hearing)
+    factories.vote_all(poll, ["satisfied"] * 2 + ["unsatisfied"] * 7)
+    voting.close_poll(poll.id, factories.staff(), factories.now())
+    loaded = panels.load_hearing(hearing.id)
+    results.save_letter_reasons(loaded, "评价小组认为应当重新调查处理。", factories.staff(),
+                                factories.now())
+    results.issue_letter(loaded, factories.staff(), factories.now())
+    db.session.commit()
+    hearing_id = hearing.id
+    config = base_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
+    db.session.remove()
+    outcomes = workers.run_at_once(workers.http_post_worker, [
+        (config, "pingjia-a", AuthActions.password,
+         f"/staff/evaluation/hearings/{hearing_id}/publish", {}) for _ in range(4)])
+    assert sorted(o[1] for o in outcomes) == [303, 409, 409, 409], outcomes
+    assert db.session.get(Hearing, hearing_id).result_published_at is not None
+    assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 1

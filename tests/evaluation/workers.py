@@ -44,6 +44,13 @@ def cast_ballot_worker(config: dict, poll_id: int, username: str, choice: str, b
 def http_vote_worker(config: dict, poll_id: int, username: str, password: str, choice: str,
                      barrier, results):
     """Log in as a panel member with a test client of its own, then POST the vote at once."""
+    http_post_worker(config, username, password, f"/staff/panel/polls/{poll_id}/vote",
+                     {"choice": choice}, barrier, results)
+
+
+def http_post_worker(config: dict, username: str, password: str, url: str, data: dict,
+                     barrier, results):
+    """Log in with a test client of its own, then POST when the barrier opens."""
     from portal import create_app
     from portal.extensions import db
 
@@ -53,7 +60,7 @@ def http_vote_worker(config: dict, poll_id: int, username: str, password: str, c
         login = client.post("/staff/login", data={"username": username, "password": password})
         assert login.status_code == 303, login.status_code
         barrier.wait(timeout=60)
-        response = client.post(f"/staff/panel/polls/{poll_id}/vote", data={"choice": choice})
+        response = client.post(url, data=data)
         results.put((username, response.status_code, response.headers.get("Location", "")))
     except Exception as error:  # reported to the parent, which fails the test
         results.put((username, "error", repr(error)))
