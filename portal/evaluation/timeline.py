@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal import calendar
 from portal.evaluation.models import (
     CONDITIONS,
     POLL_MODES,
@@ -58,7 +59,8 @@ def matter_timeline(matter: Matter) -> list[Event]:
     hearing_ids = [h.id for h in hearings]
     for h in hearings:
         events.append(Event(h.created_at, "安排评价会",
-                            f"{h.day.isoformat()} {h.start_time:%H:%M}，{h.place}", h.created_by_id))
+                            f"{calendar.format_date(h.day)} {calendar.format_time(h.start_time)}，"
+                            f"{h.place}", h.created_by_id))
         if h.notice_published_at:
             events.append(Event(h.notice_published_at, "发布评价会公告"))
         if h.cancelled_at:
@@ -69,7 +71,7 @@ def matter_timeline(matter: Matter) -> list[Event]:
         _hearing_events(events, hearing_ids)
     for f in db.session.scalars(select(FollowUp).where(FollowUp.matter_id == matter.id)):
         events.append(Event(f.created_at, f"布置跟踪督办：{f.unit}",
-                            f"{f.task}（期限 {f.deadline.isoformat()}）", f.created_by_id))
+                            f"{f.task}（期限 {calendar.format_date(f.deadline)}）", f.created_by_id))
         if f.done_at:
             events.append(Event(f.done_at, f"督办事项办结：{f.unit}", f.done_note, f.done_by_id))
     names = user_names(e.actor_id for e in events)
@@ -115,5 +117,6 @@ def _hearing_events(events: list[Event], hearing_ids: list[int]) -> None:
         for d in db.session.scalars(select(Delivery).where(
                 Delivery.letter_id.in_([x.id for x in letters]))):
             events.append(Event(d.created_at, f"意见书送达{d.party_label}",
-                                f"{d.delivered_on.isoformat()}，{d.method_label}，签收人 {d.recipient}",
+                                f"{calendar.format_date(d.delivered_on)}，{d.method_label}，"
+                                f"签收人 {d.recipient}",
                                 d.recorded_by_id))
