@@ -223,3 +223,15 @@ def test_staff_see_the_panel_and_the_quorum(client, auth, clock):
     assert "法定人数 6 人" in page and "已于" in page
     loaded = panels.load_hearing(hearing.id)
     assert len(loaded.members) == 9
+
+
+def test_staff_see_the_satisfied_mark_on_the_matter_and_its_petitioner(client, auth, clock):
+    hearing, _ = factories.published_result(clock)
+    clock.set(datetime(2026, 11, 25, 10, 0))
+    other = factories.matter(number="XF-2026-0500", title="同一信访人的另一事项")
+    auth.login("evaluation", "pingjia-a")
+    listing = client.get("/staff/evaluation/").text
+    assert "评价满意 · 不再接访" in listing and "另有评价满意事项：XF-2026-0031" in listing
+    page = client.get(f"/staff/evaluation/matters/{other.id}").text
+    assert "另有评价满意事项：XF-2026-0031" in page
+    assert "评价满意" in client.get(f"/staff/evaluation/hearings/{hearing.id}").text
