@@ -13,8 +13,11 @@ def is_htmx() -> bool:
 
 
 def is_fragment_request() -> bool:
-    """A fragment is wanted for htmx requests that are not boosted navigations."""
-    return is_htmx() and request.headers.get("HX-Boosted", "").lower() != "true"
+    """A fragment is wanted for htmx requests, except boosted navigations and history
+    restores (Back after hx-push-url, with nothing cached), which replace the whole page."""
+    headers = request.headers
+    return (is_htmx() and headers.get("HX-Boosted", "").lower() != "true"
+            and headers.get("HX-History-Restore-Request", "").lower() != "true")
 
 
 def render(template: str, block: str | None = None, status: int = 200, **context) -> Response:

@@ -5,6 +5,3 @@ Matters, applications, the evaluator pool, panels with recusal, hearing notices,
 follow-up of 不满意 matters. Reception asks ``services.satisfied_matter_refusal`` whether a
 matter was closed 满意; nothing here imports reception.
 """
-
-# A URL id: a whole number the database can hold; larger ones are a 404, never an overflow.
-ID = "int(max=2147483647)"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal import calendar, hypermedia, settings
 from portal.access import role_required
 from portal.errors import DomainError, apply_to_form
-from portal.evaluation import ID, documents, panels, results, rules, services, voting
+from portal.evaluation import documents, panels, results, rules, services, voting
 from portal.evaluation.forms import (
     AttendanceForm,
     CorrectionForm,
@@ -46,8 +46,8 @@ def _go(hearing_id: int, anchor: str = ""):
     return hypermedia.see_other(url + (f"#{anchor}" if anchor else ""))
 
 
-@bp.route(f"/matters/<{ID}:matter_id>/hearings/new", methods=["GET", "POST"])
-@bp.route(f"/hearings/<{ID}:hearing_id>/edit", methods=["GET", "POST"])
+@bp.route("/matters/<int:matter_id>/hearings/new", methods=["GET", "POST"])
+@bp.route("/hearings/<int:hearing_id>/edit", methods=["GET", "POST"])
 @role_required(*STAFF)
 def edit(matter_id: int | None = None, hearing_id: int | None = None):
     hearing = _hearing(hearing_id) if hearing_id else None
@@ -129,7 +129,7 @@ def _hearing_page(hearing_id: int, status: int = 200, page_error: str | None = N
         today=calendar.now().date(), **context)
 
 
-@bp.get(f"/hearings/<{ID}:hearing_id>")
+@bp.get("/hearings/<int:hearing_id>")
 @role_required(*STAFF)
 def view(hearing_id: int):
     return _hearing_page(hearing_id)
@@ -160,7 +160,7 @@ def _action(hearing_id: int, form, form_key: str, action, message, anchor: str =
     return _go(hearing_id, anchor)
 
 
-@bp.post(f"/hearings/<{ID}:hearing_id>/panel")
+@bp.post("/hearings/<int:hearing_id>/panel")
 @role_required(*STAFF)
 def panel(hearing_id: int):
     hearing = _hearing(hearing_id, lock=True)
@@ -169,7 +169,7 @@ def panel(hearing_id: int):
         "评价小组已组成", "panel")
 
 
-@bp.post(f"/hearings/<{ID}:hearing_id>/recusals")
+@bp.post("/hearings/<int:hearing_id>/recusals")
 @role_required(*STAFF)
 def recusal_new(hearing_id: int):
     hearing = _hearing(hearing_id, lock=True)
@@ -183,7 +183,7 @@ def recusal_new(hearing_id: int):
         else "已记录回避，该评价员已退出评价小组", "panel")
 
 
-@bp.post(f"/recusals/<{ID}:recusal_id>/decide")
+@bp.post("/recusals/<int:recusal_id>/decide")
 @role_required(*STAFF)
 def recusal_decide(recusal_id: int):
     recusal = _locked(Recusal, recusal_id)
@@ -192,7 +192,7 @@ def recusal_decide(recusal_id: int):
                               calendar.now())), "回避申请已决定", "panel")
 
 
-@bp.post(f"/hearings/<{ID}:hearing_id>/notice")
+@bp.post("/hearings/<int:hearing_id>/notice")
 @role_required(*STAFF)
 def notice(hearing_id: int):
     hearing = _hearing(hearing_id, lock=True)
@@ -200,7 +200,7 @@ def notice(hearing_id: int):
         hearing, current_user, calendar.now()), "评价会公告已发布", "notice")
 
 
-@bp.post(f"/hearings/<{ID}:hearing_id>/cancel")
+@bp.post("/hearings/<int:hearing_id>/cancel")
 @role_required(*STAFF)
 def cancel(hearing_id: int):
     hearing = _hearing(hearing_id, lock=True)
@@ -208,7 +208,7 @@ def cancel(hearing_id: int):
         hearing, f.reason.data, current_user, calendar.now()), "评价会已取消")
 
 
-@bp.post(f"/hearings/<{ID}:hearing_id>/attendance")
+@bp.post("/hearings/<int:hearing_id>/attendance")
 @role_required(*STAFF)
 def attendance(hearing_id: int):
     hearing = _hearing(hearing_id, lock=True)
@@ -217,7 +217,7 @@ def attendance(hearing_id: int):
         lambda n: f"已登记出席 {n} 人", "poll")
 
 
-@bp.post(f"/hearings/<{ID}:hearing_id>/polls")
+@bp.post("/hearings/<int:hearing_id>/polls")
 @role_required(*STAFF)
 def poll_open(hearing_id: int):
     hearing = _hearing(hearing_id, lock=True)
@@ -236,7 +236,7 @@ def _locked(model, ident: int):
     return row
 
 
-@bp.get(f"/polls/<{ID}:poll_id>/progress")
+@bp.get("/polls/<int:poll_id>/progress")
 @role_required(*STAFF)
 def poll_progress(poll_id: int):
     """The live "8 of 9 have voted" fragment (counts only, never who voted how)."""
@@ -247,7 +247,7 @@ def poll_progress(poll_id: int):
                              voted=voting.voted_count(poll.id))
 
 
-@bp.post(f"/polls/<{ID}:poll_id>/paper")
+@bp.post("/polls/<int:poll_id>/paper")
 @role_required(*STAFF)
 def paper(poll_id: int):
     poll = _poll(poll_id, lock=True)
@@ -258,7 +258,7 @@ def paper(poll_id: int):
         "票数已录入，请由另一名工作人员（监票人）登录确认", "poll")
 
 
-@bp.post(f"/polls/<{ID}:poll_id>/confirm")
+@bp.post("/polls/<int:poll_id>/confirm")
 @role_required(*STAFF)
 def paper_confirm(poll_id: int):
     poll = _poll(poll_id, lock=True)
@@ -267,7 +267,7 @@ def paper_confirm(poll_id: int):
         "计票结果已确认", "poll")
 
 
-@bp.post(f"/polls/<{ID}:poll_id>/close")
+@bp.post("/polls/<int:poll_id>/close")
 @role_required(*STAFF)
 def poll_close(poll_id: int):
     poll = _poll(poll_id, lock=True)
@@ -276,7 +276,7 @@ def poll_close(poll_id: int):
         lambda p: f"投票已结束：评价结果为“{p.result_label}”", "poll")
 
 
-@bp.post(f"/polls/<{ID}:poll_id>/correct")
+@bp.post("/polls/<int:poll_id>/correct")
 @role_required(*STAFF)
 def poll_correct(poll_id: int):
     poll = _poll(poll_id, lock=True)
@@ -285,7 +285,7 @@ def poll_correct(poll_id: int):
         "已作更正：原表决作废并留存，新的投票已开始", "poll")
 
 
-@bp.post(f"/hearings/<{ID}:hearing_id>/letter")
+@bp.post("/hearings/<int:hearing_id>/letter")
 @role_required(*STAFF)
 def letter_save(hearing_id: int):
     hearing = _hearing(hearing_id, lock=True)
@@ -294,7 +294,7 @@ def letter_save(hearing_id: int):
         "评价意见已保存", "letter")
 
 
-@bp.post(f"/hearings/<{ID}:hearing_id>/letter/issue")
+@bp.post("/hearings/<int:hearing_id>/letter/issue")
 @role_required(*STAFF)
 def letter_issue(hearing_id: int):
     hearing = _hearing(hearing_id, lock=True)
@@ -303,7 +303,7 @@ def letter_issue(hearing_id: int):
         lambda letter: f"意见书已签发（{letter.number}），可打印并送达双方", "letter")
 
 
-@bp.get(f"/hearings/<{ID}:hearing_id>/letter")
+@bp.get("/hearings/<int:hearing_id>/letter")
 @role_required(*STAFF)
 def letter_print(hearing_id: int):
     hearing = _hearing(hearing_id)
@@ -315,7 +315,7 @@ def letter_print(hearing_id: int):
                              **documents.letter_context(hearing, poll, letter))
 
 
-@bp.post(f"/hearings/<{ID}:hearing_id>/deliveries")
+@bp.post("/hearings/<int:hearing_id>/deliveries")
 @role_required(*STAFF)
 def delivery(hearing_id: int):
     _hearing(hearing_id, lock=True)
@@ -328,7 +328,7 @@ def delivery(hearing_id: int):
         "送达情况已记录", "letter")
 
 
-@bp.post(f"/hearings/<{ID}:hearing_id>/publish")
+@bp.post("/hearings/<int:hearing_id>/publish")
 @role_required(*STAFF)
 def publish(hearing_id: int):
     hearing = _hearing(hearing_id, lock=True)

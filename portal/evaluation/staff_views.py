@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from portal import calendar, hypermedia
 from portal.access import role_required
 from portal.errors import DomainError, apply_to_form
-from portal.evaluation import ID, hearing_views, pool, results, services, timeline
+from portal.evaluation import hearing_views, pool, results, services, timeline
 from portal.evaluation.forms import (
     ApplicationForm,
     ConditionForm,
@@ -74,7 +74,7 @@ def _matter_data(form: MatterForm) -> services.MatterData:
 
 
 @bp.route("/matters/new", methods=["GET", "POST"])
-@bp.route(f"/matters/<{ID}:matter_id>/edit", methods=["GET", "POST"])
+@bp.route("/matters/<int:matter_id>/edit", methods=["GET", "POST"])
 @role_required(*STAFF)
 def matter_edit(matter_id: int | None = None):
     matter = _matter(matter_id) if matter_id else None
@@ -128,13 +128,13 @@ def _matter_page(matter_id: int, status: int = 200, revealed: str | None = None,
         **context)
 
 
-@bp.get(f"/matters/<{ID}:matter_id>")
+@bp.get("/matters/<int:matter_id>")
 @role_required(*STAFF)
 def matter_view(matter_id: int):
     return _matter_page(matter_id)
 
 
-@bp.post(f"/matters/<{ID}:matter_id>/reveal")
+@bp.post("/matters/<int:matter_id>/reveal")
 @role_required(*STAFF)
 def reveal_id(matter_id: int):
     matter = _matter(matter_id)
@@ -160,7 +160,7 @@ def _matter_action(matter_id: int, form, form_key: str, action, message: str):
     return hypermedia.see_other(url_for("evaluation_staff.matter_view", matter_id=matter_id))
 
 
-@bp.post(f"/matters/<{ID}:matter_id>/applications")
+@bp.post("/matters/<int:matter_id>/applications")
 @role_required(*STAFF)
 def application_new(matter_id: int):
     matter = _matter(matter_id)
@@ -176,7 +176,7 @@ def _application(application_id: int) -> Application:
     return application
 
 
-@bp.post(f"/applications/<{ID}:application_id>/conditions")
+@bp.post("/applications/<int:application_id>/conditions")
 @role_required(*STAFF)
 def condition(application_id: int):
     application = _application(application_id)
@@ -185,7 +185,7 @@ def condition(application_id: int):
                                   current_user, calendar.now())), "受理条件已记录")
 
 
-@bp.post(f"/applications/<{ID}:application_id>/accept")
+@bp.post("/applications/<int:application_id>/accept")
 @role_required(*STAFF)
 def application_accept(application_id: int):
     application = _application(application_id)
@@ -194,7 +194,7 @@ def application_accept(application_id: int):
         "申请已受理，请安排评价会并组成评价小组")
 
 
-@bp.post(f"/applications/<{ID}:application_id>/refuse")
+@bp.post("/applications/<int:application_id>/refuse")
 @role_required(*STAFF)
 def application_refuse(application_id: int):
     application = _application(application_id)
@@ -205,7 +205,7 @@ def application_refuse(application_id: int):
 
 # --- follow-up ---------------------------------------------------------------------------------
 
-@bp.post(f"/matters/<{ID}:matter_id>/followups")
+@bp.post("/matters/<int:matter_id>/followups")
 @role_required(*STAFF)
 def followup_new(matter_id: int):
     matter = _matter(matter_id)
@@ -214,7 +214,7 @@ def followup_new(matter_id: int):
                              calendar.now())), "已布置跟踪督办事项")
 
 
-@bp.post(f"/followups/<{ID}:followup_id>/done")
+@bp.post("/followups/<int:followup_id>/done")
 @role_required(*STAFF)
 def followup_done(followup_id: int):
     followup = services.locked(FollowUp, followup_id)
@@ -266,7 +266,7 @@ def evaluators():
 
 
 @bp.route("/evaluators/new", methods=["GET", "POST"])
-@bp.route(f"/evaluators/<{ID}:evaluator_id>", methods=["GET", "POST"])
+@bp.route("/evaluators/<int:evaluator_id>", methods=["GET", "POST"])
 @role_required(*STAFF)
 def evaluator_edit(evaluator_id: int | None = None):
     evaluator = db.get_or_404(Evaluator, evaluator_id) if evaluator_id else None
@@ -296,7 +296,7 @@ def evaluator_edit(evaluator_id: int | None = None):
                              evaluator=evaluator, status=status)
 
 
-@bp.post(f"/evaluators/<{ID}:evaluator_id>/<any(activate, deactivate):action>")
+@bp.post("/evaluators/<int:evaluator_id>/<any(activate, deactivate):action>")
 @role_required(*STAFF)
 def evaluator_active(evaluator_id: int, action: str):
     evaluator = db.get_or_404(Evaluator, evaluator_id)

@@ -11,7 +11,7 @@ from flask_login import current_user
 from portal import calendar, hypermedia, settings
 from portal.access import role_required
 from portal.errors import DomainError, apply_to_form
-from portal.evaluation import ID, documents, panels, public, results, rules, voting
+from portal.evaluation import documents, panels, public, results, rules, voting
 from portal.evaluation.forms import LetterForm, VoteForm
 from portal.evaluation.staff_views import bp as staff_bp
 from portal.extensions import db
@@ -44,7 +44,7 @@ def notices():
                              notice_days=settings.get(rules.NOTICE_DAYS.key))
 
 
-@public_bp.get(f"/notices/<{ID}:hearing_id>")
+@public_bp.get("/notices/<int:hearing_id>")
 def notice(hearing_id: int):
     hearing = public.notice(hearing_id)
     if hearing is None:
@@ -62,7 +62,7 @@ def results_list():
     return hypermedia.render("evaluation/results.html", results=rows, more=more, page=page)
 
 
-@public_bp.get(f"/results/<{ID}:hearing_id>")
+@public_bp.get("/results/<int:hearing_id>")
 def result(hearing_id: int):
     row = public.result(hearing_id)
     if row is None:
@@ -114,13 +114,13 @@ def _panel_page(hearing_id: int, status: int = 200, error: str | None = None,
         letter=letter, letter_form=letter_form, vote_form=VoteForm())
 
 
-@panel_bp.get(f"/hearings/<{ID}:hearing_id>")
+@panel_bp.get("/hearings/<int:hearing_id>")
 @role_required("panel")
 def hearing(hearing_id: int):
     return _panel_page(hearing_id)
 
 
-@panel_bp.post(f"/polls/<{ID}:poll_id>/vote")
+@panel_bp.post("/polls/<int:poll_id>/vote")
 @role_required("panel")
 def vote(poll_id: int):
     poll = db.get_or_404(voting.Poll, poll_id)
@@ -143,7 +143,7 @@ def vote(poll_id: int):
     return hypermedia.see_other(url_for("evaluation_panel.hearing", hearing_id=hearing_id))
 
 
-@panel_bp.post(f"/hearings/<{ID}:hearing_id>/reasons")
+@panel_bp.post("/hearings/<int:hearing_id>/reasons")
 @role_required("panel")
 def reasons(hearing_id: int):
     hearing, _member = _own_hearing(hearing_id)

@@ -230,3 +230,16 @@ def test_pages_carry_security_headers_and_no_inline_script(client):
             assert "src=" in tag, f"inline script on {url}"
         assert " hx-on" not in page.text and "onclick" not in page.text
         assert '"allowEval": false' in html.unescape(page.text)
+
+
+def test_history_restore_gets_the_whole_page(client):
+    factories.session()
+    page = client.get("/reception/?week=2026-11-23",
+                      headers={**HX, "HX-History-Restore-Request": "true"})
+    assert "<html" in page.text
+
+
+def test_huge_ids_are_404_not_overflow(client):
+    for url in ("/reception/sessions/99999999999999999999", "/reception/sessions/2147483648",
+                "/evaluation/notices/99999999999999999999"):
+        assert client.get(url).status_code == 404, url
