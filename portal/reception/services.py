@@ -19,7 +19,8 @@ from stdnum.exceptions import InvalidComponent
 
 from portal import calendar, privacy, settings
 from portal.errors import DomainError
-from portal.evaluation.services import satisfied_matter_refusal
+# The one deliberate cross-domain import: was a matter (or a petitioner's matter) closed 满意?
+from portal.evaluation.services import satisfied_matter_refusal, satisfied_petitioners
 from portal.extensions import db
 from portal.reception import rules
 from portal.reception.models import (
@@ -387,3 +388,8 @@ def published_sessions(start: date, end: date, leader_id: int | None = None,
     if place:
         query = query.where(ReceptionSession.place == place)
     return list(db.session.scalars(query).unique())
+
+
+def satisfied_marks(bookings: list[Booking]) -> dict[str, list[str]]:
+    """ID hash -> numbers of that person's matters evaluated 满意, for staff lists (one query)."""
+    return satisfied_petitioners([b.id_hash for b in bookings])

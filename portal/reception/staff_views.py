@@ -156,9 +156,10 @@ def _staff_session(session_id: int) -> ReceptionSession:
 
 def _staff_session_page(session_id: int, revealed: dict[int, str]):
     session_row = _staff_session(session_id)
+    bookings = management.session_bookings(session_id)
     return hypermedia.render(
-        "reception/staff/session.html", s=session_row,
-        bookings=management.session_bookings(session_id),
+        "reception/staff/session.html", s=session_row, bookings=bookings,
+        marks=services.satisfied_marks(bookings),
         free=services.free_places([session_id])[session_id],
         total=services.total_places([session_id])[session_id],
         action_form=EmptyForm(), reason_form=ReasonForm(), today=calendar.now().date(),
@@ -237,6 +238,7 @@ def _booking_row(booking: Booking, error_message: str | None, revealed: str | No
             "reception/staff/_booking_row.html", b=booking, action_form=EmptyForm(),
             reason_form=ReasonForm(), today=calendar.now().date(), row_error=error_message,
             revealed={booking.id: revealed} if revealed else {},
+            marks=services.satisfied_marks([booking]),
             s=db.session.get(ReceptionSession, booking.session_id),
             status=200)
     if error_message:

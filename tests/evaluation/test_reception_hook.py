@@ -55,3 +55,18 @@ def test_other_matters_are_not_refused(clock):
     session = base.session()
     booking = base.book(session, related_matter_no="XF-2026-0031")
     assert booking.related_matter_no == "XF-2026-0031"
+
+
+def test_reception_staff_see_the_mark_next_to_the_petitioner(client, auth, clock):
+    _satisfied(clock)
+    session = base.session()
+    booking = base.book(session, id_number=factories.PETITIONER["id_number"])
+    other = base.book(session)
+    auth.login("reception")
+    page = client.get(f"/staff/reception/sessions/{session.id}")
+    assert page.text.count("评价满意：XF-2026-0031") == 1
+    row = client.post(f"/staff/reception/bookings/{booking.id}/confirm",
+                      headers={"HX-Request": "true"})
+    assert "评价满意：XF-2026-0031" in row.text
+    assert "评价满意" not in client.post(f"/staff/reception/bookings/{other.id}/confirm",
+                                        headers={"HX-Request": "true"}).text
