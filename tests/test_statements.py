@@ -1,25 +1,8 @@
 """No N+1 on the busy public pages: the statement count does not grow with the data."""
-from contextlib import contextmanager
 from datetime import date, timedelta
 
-from sqlalchemy import event
-
-from portal.extensions import db
 from tests import factories
-
-
-@contextmanager
-def count_statements():
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+from tests.helpers import count_statements
 
 
 def make_sessions(n: int):

@@ -12,7 +12,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.evaluation.models import (
-    CATEGORIES,
     CONDITIONS,
     DELIVERY_METHODS,
     EVALUATOR_CATEGORIES,
@@ -22,6 +21,7 @@ from portal.evaluation.models import (
     RECUSAL_SOURCES,
 )
 from portal.forms import PortalForm, choices
+from portal.vocabulary import CATEGORIES
 
 
 def _required(label: str, limit: int):

@@ -31,11 +31,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal import privacy
 from portal.extensions import UTCDateTime, db
 
-# 反映事项类别 (the same list the reception domain offers; evaluation does not import it).
-CATEGORIES = (
-    "征地拆迁", "土地权属", "城乡建设", "企业改制", "劳动人事", "社会保障", "医疗卫生", "教育",
-    "农村矛盾纠纷", "林业", "物业管理", "非法集资", "环境保护", "涉法涉诉", "民政",
-)
 EVALUATOR_CATEGORIES = ("人大代表", "政协委员", "律师", "群众代表", "网友代表", "邻里", "同事", "其他")
 LEVELS = {"county": "县评价小组", "township": "镇乡/部门评价小组"}
 MATTER_STATUSES = {

@@ -15,14 +15,11 @@ from datetime import date, datetime
 from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError, NoInspectionAvailable
 from sqlalchemy.orm import selectinload
-from stdnum.cn import ric
-from stdnum.exceptions import InvalidComponent
 
 from portal import audit, calendar, privacy
 from portal.accounts.models import User
 from portal.errors import DomainError
 from portal.evaluation.models import (
-    CATEGORIES,
     CONDITIONS,
     LEVELS,
     MATTER_STATUSES,
@@ -32,8 +29,9 @@ from portal.evaluation.models import (
     normalise_number,
 )
 from portal.extensions import db
+from portal.identity import id_number_error, normalise_id_number, normalise_phone, phone_error
+from portal.vocabulary import CATEGORIES
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 # Anything that looks like a phone or ID number must not reach a public text.
 PERSONAL_NUMBER_RE = re.compile(r"\d{17}[\dXx]|1[3-9]\d{9}")
 CLOSED_STATUSES = ("satisfied", "follow_up", "closed")
@@ -48,24 +46,6 @@ def _text(reasons: dict, field: str, value: str | None, label: str, limit: int,
     elif len(value) > limit:
         reasons[field] = f"{label}最多 {limit} 个字"
     return value
-
-
-def id_number_error(value: str, today: date) -> str | None:
-    """Chinese message for a malformed resident ID number (18 digits, check digit, birth)."""
-    number = "".join((value or "").split()).upper()
-    if len(number) != 18:
-        return "身份证号应为 18 位"
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        return "身份证号格式不正确：前 17 位为数字，最后一位为数字或 X"
-    if number[17] != ric.calc_check_digit(number):
-        return "身份证号校验位不正确，请核对"
-    try:
-        birth = ric.get_birth_date(number)
-    except (InvalidComponent, ValueError):
-        return "身份证号中的出生日期不正确"
-    if birth > today or birth.year < today.year - 120:
-        return "身份证号中的出生日期不正确"
-    return None
 
 
 def public_text(value: str, full_name: str) -> str:
@@ -119,14 +99,14 @@ def _check_matter(data: MatterData, creating: bool, today: date) -> tuple[dict, 
         reasons["category"] = "请选择反映事项类别"
     if data.level not in LEVELS:
         reasons["level"] = "请选择评价层级"
-    id_number = "".join((data.petitioner_id or "").split()).upper()
+    id_number = normalise_id_number(data.petitioner_id)
     if id_number or creating:
         if error := id_number_error(id_number, today):
             reasons["petitioner_id"] = error
     clean["petitioner_id"] = id_number
-    phone = "".join((data.phone or "").split())
-    if not PHONE_RE.match(phone):
-        reasons["phone"] = "手机号码应为 11 位，以 13–19 开头"
+    phone = normalise_phone(data.phone)
+    if error := phone_error(phone):
+        reasons["phone"] = error
     clean["phone"] = phone
     if data.opinion_date is None:
         reasons["opinion_date"] = "请填写处理意见出具日期"

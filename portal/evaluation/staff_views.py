@@ -25,7 +25,6 @@ from portal.evaluation.forms import (
     ReasonForm,
 )
 from portal.evaluation.models import (
-    CATEGORIES,
     CONDITIONS,
     LEVELS,
     MATTER_STATUSES,
@@ -37,6 +36,7 @@ from portal.evaluation.models import (
 )
 from portal.extensions import db
 from portal.forms import EmptyForm, choices
+from portal.vocabulary import CATEGORIES
 
 bp = Blueprint("evaluation_staff", __name__, url_prefix="/staff/evaluation")
 bp.register_blueprint(hearing_views.bp)

@@ -17,12 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import privacy
 from portal.extensions import UTCDateTime, db
+from portal.vocabulary import CATEGORIES
 
-# 反映事项类别: the categories a leader's portfolio (分管领域) is made of.
-CATEGORIES = (
-    "征地拆迁", "土地权属", "城乡建设", "企业改制", "劳动人事", "社会保障", "医疗卫生", "教育",
-    "农村矛盾纠纷", "林业", "物业管理", "非法集资", "环境保护", "涉法涉诉", "民政",
-)
 MODES = {"fixed": "定点接访", "visit": "下访", "theme": "专项接访"}
 SESSION_STATUSES = {"draft": "未发布", "published": "已发布", "cancelled": "已取消"}
 BOOKING_STATUSES = {

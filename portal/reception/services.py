@@ -6,7 +6,6 @@ datetime) and raises DomainError with field -> message reasons. Callers commit.
 from __future__ import annotations
 
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -14,14 +13,14 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from stdnum.cn import ric
-from stdnum.exceptions import InvalidComponent
 
 from portal import calendar, privacy, settings
 from portal.errors import DomainError
+
 # The one deliberate cross-domain import: was a matter (or a petitioner's matter) closed 满意?
 from portal.evaluation.services import satisfied_matter_refusal, satisfied_petitioners
 from portal.extensions import db
+from portal.identity import id_number_error, normalise_id_number, normalise_phone, phone_error
 from portal.reception import rules
 from portal.reception.models import (
     PERSON_ACTIVE,
@@ -32,60 +31,8 @@ from portal.reception.models import (
     ReceptionSession,
 )
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
 CODE_LENGTH = 8
-
-
-# --- identity and contact ------------------------------------------------------------------
-
-def normalise_id_number(value: str) -> str:
-    return "".join((value or "").split()).upper()
-
-
-# Province-level codes (the first two digits of a resident ID number).
-PROVINCES = {
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
-    "65", "71", "81", "82", "83",
-}
-
-
-def id_number_error(value: str, today: date) -> str | None:
-    """The Chinese message for a malformed resident ID number, or None when it is valid.
-
-    Length, format, check digit and birth date come from python-stdnum. Its county check is
-    left out on purpose: it compares the county code with the *birth* year, while numbers
-    issued from 1985 carry the county code of the year of issue, so it refuses real numbers of
-    older citizens (e.g. 330781, created 1985, for anyone born before). We check the province.
-    """
-    number = normalise_id_number(value)
-    if not number:
-        return "请填写身份证号"
-    if len(number) != 18:
-        return "身份证号应为 18 位"
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        return "身份证号格式不正确：前 17 位为数字，最后一位为数字或 X"
-    if number[17] != ric.calc_check_digit(number):
-        return "身份证号校验位不正确，请核对后重新填写"
-    try:
-        birth = ric.get_birth_date(number)
-    except (InvalidComponent, ValueError):
-        return "身份证号中的出生日期不正确"
-    if birth > today or birth.year < today.year - 120:
-        return "身份证号中的出生日期不正确"
-    if number[:2] not in PROVINCES:
-        return "身份证号前两位（省级地区码）不正确"
-    return None
-
-
-def phone_error(value: str) -> str | None:
-    phone = "".join((value or "").split())
-    if not phone:
-        return "请填写手机号码"
-    if not PHONE_RE.match(phone):
-        return "手机号码应为 11 位，以 13–19 开头"
-    return None
 
 
 # --- the booking window ----------------------------------------------------------------------
@@ -274,7 +221,7 @@ def create_booking(session_id: int, req: BookingRequest, now: datetime) -> Booki
     if _active_booking_of(id_hash):
         raise DomainError({"id_number": _ONE_PER_PERSON}, status=409)
 
-    phone = "".join(req.phone.split())
+    phone = normalise_phone(req.phone)
     for _attempt in range(5):
         place = _first_free_place(session.id)
         if place is None:
@@ -320,7 +267,7 @@ def find_booking(code: str, phone: str) -> Booking | None:
                                 joinedload(Booking.place))
         .where(Booking.code == normalise_code(code))
     )
-    phone = "".join((phone or "").split())
+    phone = normalise_phone(phone)
     if booking is None or not phone:
         return None
     if not hmac.compare_digest(booking.phone_hash, privacy.lookup_hash(phone)):

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import random
-from contextlib import contextmanager
 from datetime import datetime
 
 from lxml import etree
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal import privacy
 from portal.demo import seed_demo
 from portal.evaluation.models import Hearing, Matter
 from portal.extensions import db
 from tests.evaluation import factories
+from tests.helpers import count_statements
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -98,20 +98,6 @@ def test_the_feed_is_valid_atom_with_absolute_links(client, clock):
         for tag in ("id", "title", "updated", "summary"):
             assert entry.find(f"{ATOM}{tag}") is not None, tag
     assert "秋菊" not in response.text and factories.PETITIONER["phone"] not in response.text
-
-
-@contextmanager
-def count_statements():
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def _statements(client, url: str) -> int:

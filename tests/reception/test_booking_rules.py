@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal import calendar, privacy, settings
+from portal import calendar, identity, privacy, settings
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.reception import management, services
@@ -38,36 +38,36 @@ def refused(session, field=None, **overrides) -> DomainError:
     ("330781197013171235", "校验位"),
 ])
 def test_id_number_errors(value, message):
-    assert message in services.id_number_error(value, date(2026, 11, 18))
+    assert message in identity.id_number_error(value, date(2026, 11, 18))
 
 
 def test_id_number_with_impossible_birth_date_is_refused():
     from stdnum.cn import ric
 
     body = "33078119700231123"  # 31 February
-    assert "出生日期" in services.id_number_error(body + ric.calc_check_digit(body + "0"),
+    assert "出生日期" in identity.id_number_error(body + ric.calc_check_digit(body + "0"),
                                                   date(2026, 11, 18))
     future = factories.id_number(birth=date(2030, 1, 1))
-    assert "出生日期" in services.id_number_error(future, date(2026, 11, 18))
+    assert "出生日期" in identity.id_number_error(future, date(2026, 11, 18))
 
 
 def test_id_number_of_older_citizen_with_post_1985_county_code_is_accepted():
     # 330781 (兰溪市) was created in 1985; people born before carry it on their cards.
-    assert services.id_number_error(factories.id_number(birth=date(1950, 3, 2)),
+    assert identity.id_number_error(factories.id_number(birth=date(1950, 3, 2)),
                                     date(2026, 11, 18)) is None
 
 
 def test_id_number_lowercase_x_and_spaces_are_normalised():
     number = factories.id_number()
     spaced = f" {number[:6]} {number[6:14]} {number[14:].lower()} "
-    assert services.id_number_error(spaced, date(2026, 11, 18)) is None
+    assert identity.id_number_error(spaced, date(2026, 11, 18)) is None
 
 
 def test_unknown_province_is_refused():
     from stdnum.cn import ric
 
     body = "99078119700517123"
-    assert "省级地区码" in services.id_number_error(body + ric.calc_check_digit(body + "0"),
+    assert "省级地区码" in identity.id_number_error(body + ric.calc_check_digit(body + "0"),
                                                     date(2026, 11, 18))
 
 
@@ -76,7 +76,7 @@ def test_unknown_province_is_refused():
     ("1381234567", False), ("138123456789", False), ("1381234567a", False), ("", False),
 ])
 def test_phone_format(value, ok):
-    assert (services.phone_error(value) is None) is ok
+    assert (identity.phone_error(value) is None) is ok
 
 
 # --- booking ---------------------------------------------------------------------------------
