@@ -17,9 +17,11 @@ bp = Blueprint("public", __name__)
 def home():
     today = calendar.now().date()
     week = reception.week_start(today + timedelta(days=2 if today.weekday() >= 5 else 0))
-    context = schedule_context(week, today)
-    following = schedule_context(week + timedelta(weeks=1), today)
+    next_week = week + timedelta(weeks=1)
+    schedule = schedule_context(week, today, weeks=2)  # one set of queries for both weeks
     return hypermedia.render(
-        "home.html", week=week, next_week=week + timedelta(weeks=1), this=context,
-        following=following, evaluation=evaluation.latest(today), today=today,
+        "home.html", week=week, next_week=next_week, schedule=schedule,
+        this_week=[s for s in schedule["sessions"] if s.day < next_week],
+        following=[s for s in schedule["sessions"] if s.day >= next_week],
+        evaluation=evaluation.latest(today), today=today,
     )

@@ -1,8 +1,9 @@
 """Small builders for test data. They go through the services where a rule is involved."""
 from __future__ import annotations
 
+import itertools
 import random
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from portal import calendar
 from portal.extensions import db
@@ -10,13 +11,21 @@ from portal.reception import management, services
 from portal.reception.models import ReceptionSession
 
 _rng = random.Random(20261118)
+_unique = itertools.count(1)
 
 
-def id_number(birth: date = date(1970, 5, 17), region: str = "330781", seq: int | None = None) -> str:
-    """A valid 18-digit resident ID number (check digit computed)."""
+def id_number(birth: date | None = None, region: str = "330781", seq: int | None = None) -> str:
+    """A valid 18-digit resident ID number (check digit computed).
+
+    The same ``seq`` (and birth) gives the same number; with neither, every call is unique.
+    """
     from stdnum.cn import ric
 
-    seq = _rng.randint(0, 999) if seq is None else seq
+    if seq is None:
+        n = next(_unique)
+        birth = birth or date(1950, 1, 1) + timedelta(days=n % 20000)
+        seq = n % 1000
+    birth = birth or date(1970, 5, 17)
     body = f"{region}{birth:%Y%m%d}{seq:03d}"
     return body + ric.calc_check_digit(body + "0")
 
