@@ -2,9 +2,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal.accounts.models import ROLES
-from portal.forms import EmptyForm, PortalForm, choices
-
-__all__ = ["EmptyForm"]
+from portal.forms import PortalForm, choices
 
 
 class LoginForm(PortalForm):

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from portal import audit, calendar, hypermedia, settings
 from portal.access import role_required
 from portal.accounts import services
-from portal.accounts.forms import CalendarOverrideForm, EmptyForm, LoginForm, PasswordForm, UserForm
+from portal.accounts.forms import CalendarOverrideForm, LoginForm, PasswordForm, UserForm
 from portal.accounts.models import User
 from portal.errors import DomainError, apply_to_form
 from portal.extensions import db, limiter, login_manager
+from portal.forms import EmptyForm
 
 bp = Blueprint("accounts", __name__, url_prefix="/staff")
 
@@ -62,7 +63,6 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    EmptyForm().validate_on_submit()  # CSRFProtect has already checked the token
     logout_user()
     session.clear()
     flash("您已退出登录")

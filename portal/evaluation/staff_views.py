@@ -300,7 +300,6 @@ def evaluator_edit(evaluator_id: int | None = None):
 @role_required(*STAFF)
 def evaluator_active(evaluator_id: int, action: str):
     evaluator = db.get_or_404(Evaluator, evaluator_id)
-    EmptyForm().validate_on_submit()
     try:
         pool.set_evaluator_active(evaluator, action == "activate", current_user)
     except DomainError as error:

@@ -253,7 +253,6 @@ def _booking_row(booking: Booking, error_message: str | None, revealed: str | No
 @role_required(*STAFF)
 def reveal_id(booking_id: int):
     booking = _staff_booking(booking_id)
-    EmptyForm().validate_on_submit()
     number = management.reveal_id_number(booking, current_user)
     db.session.commit()
     if hypermedia.is_fragment_request():
