@@ -61,6 +61,11 @@ def mask_tail(value: str | None, keep: int = 4) -> str:
     return "*" * max(len(value) - keep, 0) + value[-keep:]
 
 
+def masked_id_number(last4: str) -> str:
+    """How an ID number is shown: from the last four characters kept for that purpose."""
+    return "*" * 14 + (last4 or "")
+
+
 def mask_phone(value: str | None) -> str:
     """'13812345678' -> '138****5678'."""
     if not value or len(value) < 7:

@@ -138,7 +138,7 @@ class Matter(db.Model):
 
     @property
     def masked_id(self) -> str:
-        return "*" * 14 + self.petitioner_id_last4
+        return privacy.masked_id_number(self.petitioner_id_last4)
 
     @property
     def phone(self) -> str:

@@ -176,7 +176,7 @@ class Booking(db.Model):
 
     @property
     def masked_id(self) -> str:
-        return "*" * 14 + self.id_last4
+        return privacy.masked_id_number(self.id_last4)
 
     @property
     def phone(self) -> str:
