@@ -1,6 +1,7 @@
 """The one place that reads htmx request headers and shapes responses for htmx.
 
-A later move from htmx 2 to 4 (which renames request headers) touches only this module.
+Headers are read through htmx-flask's ``request.htmx``; a later move from htmx 2 to 4 (which
+renames request headers) touches only this module.
 """
 from __future__ import annotations
 
@@ -9,15 +10,14 @@ from jinja2_fragments import render_block
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request", "").lower() == "true"
+    return bool(request.htmx)  # htmx-flask's view of the HX-Request header
 
 
 def is_fragment_request() -> bool:
     """A fragment is wanted for htmx requests, except boosted navigations and history
     restores (Back after hx-push-url, with nothing cached), which replace the whole page."""
-    headers = request.headers
-    return (is_htmx() and headers.get("HX-Boosted", "").lower() != "true"
-            and headers.get("HX-History-Restore-Request", "").lower() != "true")
+    hx = request.htmx
+    return bool(hx) and not hx.boosted and not hx.history_restore_request
 
 
 def render(template: str, block: str | None = None, status: int = 200, **context) -> Response:
