@@ -9,10 +9,6 @@ from flask import Response, current_app, make_response, redirect, render_templat
 from jinja2_fragments import render_block
 
 
-def is_htmx() -> bool:
-    return bool(request.htmx)  # htmx-flask's view of the HX-Request header
-
-
 def is_fragment_request() -> bool:
     """A fragment is wanted for htmx requests, except boosted navigations and history
     restores (Back after hx-push-url, with nothing cached), which replace the whole page."""
