@@ -12,7 +12,7 @@ from portal.access import role_required
 from portal.accounts import services
 from portal.accounts.forms import CalendarOverrideForm, LoginForm, PasswordForm, UserForm
 from portal.accounts.models import User
-from portal.errors import DomainError, apply_to_form
+from portal.errors import DomainError, apply_to_form, commit_or_flash
 from portal.extensions import db, limiter, login_manager
 from portal.forms import EmptyForm
 
@@ -101,14 +101,8 @@ def users():
 @role_required("admin")
 def set_user_active(user_id: int, action: str):
     user = db.get_or_404(User, user_id)
-    try:
-        services.set_active(user, action == "activate", current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"账号 {user.username} 已{'启用' if action == 'activate' else '停用'}")
+    commit_or_flash(lambda: services.set_active(user, action == "activate", current_user),
+                    f"账号 {user.username} 已{'启用' if action == 'activate' else '停用'}")
     return hypermedia.see_other(url_for("accounts.users"))
 
 
@@ -120,14 +114,8 @@ def reset_password(user_id: int):
     if not form.validate_on_submit():
         flash("请填写新密码", "error")
         return hypermedia.see_other(url_for("accounts.users"))
-    try:
-        services.reset_password(user, form.password.data, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"已重设 {user.username} 的密码，其已登录的会话已失效")
+    commit_or_flash(lambda: services.reset_password(user, form.password.data, current_user),
+                    f"已重设 {user.username} 的密码，其已登录的会话已失效")
     return hypermedia.see_other(url_for("accounts.users"))
 
 

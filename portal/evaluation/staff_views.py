@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import calendar, hypermedia
 from portal.access import role_required
-from portal.errors import DomainError, apply_to_form
+from portal.errors import DomainError, apply_to_form, commit_or_flash
 from portal.evaluation import hearing_views, pool, results, services, timeline
 from portal.evaluation.forms import (
     ApplicationForm,
@@ -300,13 +300,7 @@ def evaluator_edit(evaluator_id: int | None = None):
 @role_required(*STAFF)
 def evaluator_active(evaluator_id: int, action: str):
     evaluator = db.get_or_404(Evaluator, evaluator_id)
-    try:
-        pool.set_evaluator_active(evaluator, action == "activate", current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"评价员 {evaluator.name} 已{'恢复' if action == 'activate' else '停用'}")
+    commit_or_flash(lambda: pool.set_evaluator_active(evaluator, action == "activate", current_user),
+                    f"评价员 {evaluator.name} 已{'恢复' if action == 'activate' else '停用'}")
     return hypermedia.see_other(url_for("evaluation_staff.evaluators"))
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import calendar, hypermedia
 from portal.access import role_required
-from portal.errors import DomainError, apply_to_form
+from portal.errors import DomainError, apply_to_form, commit_or_flash
 from portal.extensions import db
 from portal.forms import EmptyForm, choices
 from portal.reception import management, services
@@ -182,22 +182,17 @@ def session_action(session_id: int, action: str):
         flash("请填写取消原因", "error")
         return hypermedia.see_other(url_for("reception_staff.session_view", session_id=session_id))
     now = calendar.now()
-    try:
-        if action == "publish":
-            management.publish_session(session_row, current_user, now)
-            message = "已发布，公众现在可以看到并预约本场"
-        elif action == "close":
-            counts = management.close_session(session_row, current_user, now)
-            message = f"本场已结束：记录爽约 {counts['no_show']} 人，过期未审核 {counts['expired']} 条"
-        else:
-            count = management.cancel_session(session_row, form.reason.data, current_user, now)
-            message = f"本场已取消；{count} 条预约已取消，请在“待电话通知”名单中逐一通知"
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if action == "publish":
+        commit_or_flash(lambda: management.publish_session(session_row, current_user, now),
+                        "已发布，公众现在可以看到并预约本场")
+    elif action == "close":
+        commit_or_flash(lambda: management.close_session(session_row, current_user, now),
+                        lambda counts: f"本场已结束：记录爽约 {counts['no_show']} 人，"
+                                       f"过期未审核 {counts['expired']} 条")
     else:
-        db.session.commit()
-        flash(message)
+        commit_or_flash(
+            lambda: management.cancel_session(session_row, form.reason.data, current_user, now),
+            lambda count: f"本场已取消；{count} 条预约已取消，请在“待电话通知”名单中逐一通知")
     return hypermedia.see_other(url_for("reception_staff.session_view", session_id=session_id))
 
 
@@ -271,12 +266,6 @@ def calls():
 @role_required(*STAFF)
 def notified(booking_id: int):
     booking = _staff_booking(booking_id)
-    try:
-        management.mark_notified(booking, current_user, calendar.now())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"已记录：预约 {booking.code} 的来访人已电话通知")
+    commit_or_flash(lambda: management.mark_notified(booking, current_user, calendar.now()),
+                    f"已记录：预约 {booking.code} 的来访人已电话通知")
     return hypermedia.see_other(url_for("reception_staff.calls"))
