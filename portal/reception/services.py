@@ -262,11 +262,7 @@ def normalise_code(code: str) -> str:
 
 def find_booking(code: str, phone: str) -> Booking | None:
     """The booking with this code, if the phone number matches it."""
-    booking = db.session.scalar(
-        select(Booking).options(joinedload(Booking.session).joinedload(ReceptionSession.leader),
-                                joinedload(Booking.place))
-        .where(Booking.code == normalise_code(code))
-    )
+    booking = load_booking(code)
     phone = normalise_phone(phone)
     if booking is None or not phone:
         return None
@@ -276,6 +272,7 @@ def find_booking(code: str, phone: str) -> Booking | None:
 
 
 def load_booking(code: str) -> Booking | None:
+    """The booking with this code, its session, leader and place loaded (no phone check)."""
     return db.session.scalar(
         select(Booking).options(joinedload(Booking.session).joinedload(ReceptionSession.leader),
                                 joinedload(Booking.place))
