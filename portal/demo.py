@@ -12,8 +12,7 @@ from sqlalchemy import func, insert, select
 from stdnum.cn import ric
 
 from portal import calendar, privacy, settings
-from portal.accounts.models import User
-from portal.accounts.services import create_user
+from portal.accounts.services import ensure_accounts
 from portal.evaluation.demo import seed_evaluation
 from portal.extensions import db
 from portal.reception import management, rules
@@ -95,12 +94,7 @@ def seed_demo(if_empty: bool = False, extra_bookings: int = 0, today: date | Non
 
 
 def _seed_base(rng: random.Random, today: date, now: datetime) -> str:
-    lines = []
-    existing = set(db.session.scalars(select(User.username)))
-    for username, role, name, password in DEMO_ACCOUNTS:
-        if username not in existing:
-            create_user(username, role, password, name, actor=ACTOR)
-            lines.append(f"demo account: {username} / {password} ({role})")
+    lines = ensure_accounts(DEMO_ACCOUNTS, ACTOR)
     leaders = [management.save_leader(None, n, p, c, ACTOR) for n, p, c in LEADERS]
     cal = calendar.WorkingCalendar()
     monday = today - timedelta(days=today.weekday())

@@ -68,6 +68,17 @@ def create_user(username: str, role: str, password: str, display_name: str = "",
     return user
 
 
+def ensure_accounts(specs, actor) -> list[str]:
+    """Create the (username, role, name, password) accounts that do not exist yet; say which."""
+    existing = set(db.session.scalars(select(User.username)))
+    made = []
+    for username, role, name, password in specs:
+        if username not in existing:
+            create_user(username, role, password, name, actor=actor)
+            made.append(f"demo account: {username} / {password} ({role})")
+    return made
+
+
 def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
     if not check_password(user, password) or not user.active:

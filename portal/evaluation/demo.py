@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from portal import calendar
 from portal.accounts.models import User
-from portal.accounts.services import create_user
+from portal.accounts.services import ensure_accounts
 from portal.evaluation import panels, results, services, voting
 from portal.evaluation import pool as evaluator_pool
 from portal.evaluation.models import CONDITIONS, Evaluator, Matter
@@ -147,12 +147,7 @@ def _evaluate(hearing, mode: str, choices: list[str], reasons: str, clerk, scrut
 
 
 def seed_evaluation(rng: random.Random, today: date, now: datetime) -> str:
-    lines = []
-    existing = set(db.session.scalars(select(User.username)))
-    for username, role, name, password in PANEL_ACCOUNTS:
-        if username not in existing:
-            create_user(username, role, password, name, actor=ACTOR)
-            lines.append(f"demo account: {username} / {password} ({role})")
+    lines = ensure_accounts(PANEL_ACCOUNTS, ACTOR)
     users = {u.username: u for u in db.session.scalars(select(User))}
     clerk = users.get("pingjia") or next(u for u in users.values() if u.role == "evaluation")
     scrutineer = users.get("pingjia2") or next(
