@@ -5,7 +5,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test bench assets install clean lint
+# The vulnerability audit: pip-audit in a tool venv of its own, so it never touches .venv.
+AUDIT_VENV := .venv-audit
+PIP_AUDIT_VERSION := 2.10.1
+AUDIT_STAMP := $(AUDIT_VENV)/.pip-audit-$(PIP_AUDIT_VERSION)
+AUDIT_REPORT := $(AUDIT_VENV)/report.json
+AUDIT_LOG := $(AUDIT_VENV)/pip-audit.log
+AUDIT_VERDICT := $(AUDIT_VENV)/verdict
+AUDIT_TIMEOUT ?= 60
+
+.PHONY: run test bench assets install clean lint audit
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -37,5 +46,27 @@ lint: $(STAMP)
 bench: install
 	$(BIN)/python -m bench.run
 
+$(AUDIT_STAMP):
+	$(PY) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/pip install --quiet --disable-pip-version-check pip-audit==$(PIP_AUDIT_VERSION)
+	touch $@
+
+# The gate exits 0 when every pinned dependency was audited and none is vulnerable, 1 on
+# vulnerabilities (listed), 3 when the audit did not run or is incomplete (dependencies
+# skipped, pip-audit failed or timed out, no report): never a pass. make turns 1 and 3 into
+# its own 2, so the outcome is also written to $(AUDIT_VERDICT) for .ci/run.
+# pip-audit's own output goes to $(AUDIT_LOG).
+audit:
+	@mkdir -p $(AUDIT_VENV) && rm -f $(AUDIT_REPORT) $(AUDIT_LOG) $(AUDIT_VERDICT)
+	@echo "== vulnerability audit: pip-audit $(PIP_AUDIT_VERSION) on requirements.txt (limit $(AUDIT_TIMEOUT)s) =="
+	@gate="--pip-audit-exit 0"; \
+	if [ -f $(AUDIT_STAMP) ] || timeout -k 5 120 $(MAKE) --no-print-directory $(AUDIT_STAMP) >$(AUDIT_LOG) 2>&1; then \
+		timeout -k 5 $(AUDIT_TIMEOUT) $(AUDIT_VENV)/bin/pip-audit --no-deps --disable-pip \
+			--requirement requirements.txt --format json --output $(AUDIT_REPORT) \
+			--progress-spinner off --timeout 10 >>$(AUDIT_LOG) 2>&1 || gate="--pip-audit-exit $$?"; \
+	else gate=--install-failed; fi; \
+	$(PY) .ci/vulnerability_gate.py $$gate --requirements requirements.txt \
+		--log $(AUDIT_LOG) --verdict $(AUDIT_VERDICT) $(AUDIT_REPORT)
+
 clean:
-	rm -rf $(VENV) node_modules static/vendor
+	rm -rf $(VENV) $(AUDIT_VENV) node_modules static/vendor

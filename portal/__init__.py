@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import json
 import os
+import traceback
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import StatementError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from portal import calendar, config, hypermedia, privacy
+from portal import calendar, config, hypermedia, privacy, request_guard
 from portal.extensions import configure_sqlite, csrf, db, htmx, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -67,7 +69,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     if uri.startswith("sqlite"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    # Bound parameters (names, keyed hashes, ciphertexts, password hashes) never reach an error
+    # message, a traceback or a log line.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}), "hide_parameters": True}
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory") and not app.testing:
+        app.logger.warning(
+            "REDIS_URL is not set: request limits (booking, lookup, login per address) are "
+            "counted per worker process, so N workers allow N times the limit. Set REDIS_URL "
+            "on every server of a real deployment.")
     # Every <int:...> in a URL is an id the database can hold: larger numbers are a 404,
     # never an integer overflow inside the database driver.
     app.url_map.converters["int"] = BoundedIntegerConverter
@@ -81,6 +92,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    # Control characters, untrusted Host headers: refused before every other request hook.
+    request_guard.init_app(app)
     if uri.startswith("sqlite"):
         with app.app_context():
             configure_sqlite(db.engine)
@@ -137,9 +150,13 @@ def _register_templating(app: Flask) -> None:
     # The site works without htmx (npm absent): then the script tag is simply left out.
     htmx_available = os.path.exists(os.path.join(app.static_folder, "vendor", "htmx.min.js"))
 
+    def calendar_warnings() -> list[str]:
+        return calendar.unsettled_year_warnings(calendar.now().date())
+
     @app.context_processor
     def _globals():
-        return {"htmx_config": HTMX_CONFIG, "htmx_available": htmx_available}
+        return {"htmx_config": HTMX_CONFIG, "htmx_available": htmx_available,
+                "calendar_warnings": calendar_warnings}
 
 
 def _register_errors(app: Flask) -> None:
@@ -157,13 +174,33 @@ def _register_errors(app: Flask) -> None:
             return error
         if error.code == 500:
             db.session.rollback()
-        return page(error.code)
+        return page(error.code, getattr(error, "public_message", None))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         db.session.rollback()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        _log_unexpected(app, error)
         return page(500)
+
+
+def _log_unexpected(app: Flask, error: Exception) -> None:
+    """Log an unhandled error. A database error's message can quote the data itself
+    (PostgreSQL: 'DETAIL: Key (id_hash)=(...) already exists', 'invalid input syntax for type
+    integer: "..."'), so for those only the kind of error, its SQLSTATE and constraint, the
+    statement (placeholders only: the engine hides parameters) and the stack are logged."""
+    where = f"{request.method} {request.path}"
+    if not isinstance(error, StatementError):
+        app.logger.exception("unhandled error on %s", where)
+        return
+    orig = error.orig
+    diag = getattr(orig, "diag", None)
+    app.logger.error(
+        "unhandled database error on %s: %s (%s.%s, SQLSTATE %s, constraint %s)\n"
+        "[SQL: %s]\nTraceback (message left out: it may quote personal data):\n%s",
+        where, type(error).__name__, type(orig).__module__, type(orig).__name__,
+        getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None),
+        getattr(diag, "constraint_name", None), error.statement,
+        "".join(traceback.format_tb(error.__traceback__)).rstrip())
 
 
 def _register_headers(app: Flask) -> None:

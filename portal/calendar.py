@@ -13,7 +13,9 @@ import chinese_calendar
 from sqlalchemy import Date, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
+from portal import audit
+from portal.errors import DomainError
+from portal.extensions import UTCDateTime, db
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEKDAYS = "一二三四五六日"
@@ -73,22 +75,52 @@ class WorkingCalendar:
         return day - timedelta(days=1)
 
 
-def unknown_year_warning(today: date) -> str | None:
-    """A warning for staff when next year's holidays are neither known nor entered."""
-    year = today.year + 1
-    if today.month < 10 or known_year(year):
-        return None
-    entered = db.session.scalar(
-        select(CalendarOverride.day)
-        .where(CalendarOverride.day >= date(year, 1, 1), CalendarOverride.day < date(year + 1, 1, 1))
-        .limit(1)
-    )
-    if entered:
-        return None
-    return (
-        f"{year}年法定节假日和调休安排尚未录入：系统暂按周一至周五为工作日计算。"
-        "国务院公布安排后，请在“工作日历”中录入放假日和调休上班日。"
-    )
+class CalendarYear(db.Model):
+    """An administrator's word that a year's holidays and make-up workdays are all entered."""
+
+    __tablename__ = "calendar_year"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_by: Mapped[str] = mapped_column(String(80))
+
+
+def confirmed_years() -> set[int]:
+    return set(db.session.scalars(select(CalendarYear.year)))
+
+
+def year_settled(year: int, confirmed: set[int]) -> bool:
+    """A year is settled when the library knows it or an administrator confirmed it; a single
+    override entered for the year proves nothing about the other holidays."""
+    return known_year(year) or year in confirmed
+
+
+def unsettled_year_warnings(today: date) -> list[str]:
+    """Warnings for staff: this year, whenever unsettled; next year, from October on (when
+    the State Council publishes it and sessions start to be planned into it)."""
+    years = [today.year] + ([today.year + 1] if today.month >= 10 else [])
+    confirmed = confirmed_years()
+    return [
+        f"{year}年法定节假日和调休安排尚未确认：系统暂按周一至周五为工作日计算。"
+        "请在“工作日历”中录入放假日和调休上班日，全部录入后由管理员确认该年日历。"
+        for year in years if not year_settled(year, confirmed)
+    ]
+
+
+def set_year_confirmed(year: int, confirmed: bool, actor, now: datetime) -> None:
+    """An administrator confirms (or withdraws) that ``year`` is entered in full (audited)."""
+    if known_year(year):
+        raise DomainError(f"{year}年的安排已内置，无需确认", status=409)
+    row = db.session.get(CalendarYear, year)
+    if confirmed and row is None:
+        db.session.add(CalendarYear(year=year, confirmed_at=now,
+                                    confirmed_by=getattr(actor, "username", str(actor))))
+    elif not confirmed and row is not None:
+        db.session.delete(row)
+    else:
+        raise DomainError(f"{year}年日历{'已经确认' if confirmed else '尚未确认'}", status=409)
+    audit.record("calendar.year_confirm" if confirmed else "calendar.year_revoke",
+                 "calendar_year", year, actor=actor)
 
 
 def format_date(day: date) -> str:

@@ -9,6 +9,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _instance_secret(instance: Path, name: str) -> str:
@@ -29,6 +30,21 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _trusted_hosts(value: str | None, public_base_url: str | None) -> list[str]:
+    """Host names requests may carry (Flask answers any other Host with 400).
+
+    TRUSTED_HOSTS, comma-separated (".example.gov.cn" also accepts its subdomains); when unset,
+    the host of PUBLIC_BASE_URL plus the loopback names, so a local run works. IPv6 literals
+    cannot be listed: Werkzeug 3.1 never matches them.
+    """
+    hosts = [h.strip().lower() for h in (value or "").split(",") if h.strip()]
+    if hosts:
+        return hosts
+    if public_base_url and (host := urlsplit(public_base_url.strip()).hostname):
+        hosts.append(host)
+    return hosts + ["localhost", "127.0.0.1"]
+
+
 def from_environment(instance_path: str) -> dict:
     instance = Path(instance_path)
     env = os.environ
@@ -45,8 +61,10 @@ def from_environment(instance_path: str) -> dict:
         },
         "REDIS_URL": env.get("REDIS_URL"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL"),
+        "TRUSTED_HOSTS": _trusted_hosts(env.get("TRUSTED_HOSTS"), env.get("PUBLIC_BASE_URL")),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
+        "STAFF_SESSION_IDLE": timedelta(minutes=int(env.get("STAFF_IDLE_MINUTES", "15"))),
     }
 
 
@@ -54,9 +72,14 @@ def from_environment(instance_path: str) -> dict:
 FIXED = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    # A staff session ends 12 hours after login whatever the activity (accounts.sessions).
+    "STAFF_SESSION_MAX": timedelta(hours=12),
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
     "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,
-    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+    # Redis down: count in this process's memory rather than fail (and log that it happened).
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     "RATELIMIT_HEADERS_ENABLED": False,
     "TIMEZONE": "Asia/Shanghai",

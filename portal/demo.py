@@ -23,10 +23,10 @@ ACTOR = "演示数据"
 CENTRE = "县人民来访接待中心"
 TOWNS = ["城关镇人民政府", "青石镇人民政府", "柳河乡人民政府", "白沙镇人民政府"]
 DEMO_ACCOUNTS = [  # (username, role, name, password) — demo only; README says to change them
-    ("admin", "admin", "系统管理员", "demo-admin-2026"),
-    ("jiedai", "reception", "接待科 王芳", "demo-jiedai-2026"),
-    ("pingjia", "evaluation", "评价办 李强", "demo-pingjia-2026"),
-    ("pingjia2", "evaluation", "评价办 周洁", "demo-pingjia2-2026"),
+    ("admin", "admin", "系统管理员", "demo-guanli-2026"),
+    ("jiedai", "reception", "接待科 王芳", "demo-reception-2026"),
+    ("pingjia", "evaluation", "评价办 李强", "demo-evaluation-2026"),
+    ("pingjia2", "evaluation", "评价办 周洁", "demo-evaluation2-2026"),
 ]
 LEADERS = [
     ("王建国", "县委书记", ["征地拆迁", "企业改制", "涉法涉诉", "非法集资"]),

@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
+from portal import identity
+
 
 @lru_cache(maxsize=8)
 def _keys(data_key: str) -> tuple[Fernet, bytes]:
@@ -49,9 +51,14 @@ def decrypt(token: str | None) -> str | None:
 
 
 def lookup_hash(value: str) -> str:
-    """Keyed hash of a normalised identifier (upper-cased, spaces removed)."""
-    normalised = "".join(value.split()).upper()
-    return hmac.new(_current()[1], normalised.encode(), hashlib.sha256).hexdigest()
+    """Keyed hash of a canonical identifier (``identity.canonical``, ASCII only).
+
+    Any other spelling is refused rather than hashed: a second spelling of one ID number
+    would otherwise be a second person to every rule keyed on the hash (一人一号, 爽约, 满意).
+    """
+    if not value or not value.isascii() or value != identity.canonical(value):
+        raise ValueError("lookup_hash needs a canonical identifier (see identity.canonical)")
+    return hmac.new(_current()[1], value.encode(), hashlib.sha256).hexdigest()
 
 
 def mask_tail(value: str | None, keep: int = 4) -> str:

@@ -35,6 +35,7 @@ def base_config(tmp_path, url: str) -> dict:
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "portal.test",
+        "TRUSTED_HOSTS": ["portal.test"],
     }
 
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from portal import calendar
+from sqlalchemy import select
+
+from portal import calendar, privacy
 from portal.extensions import db
 from portal.reception import management, services
 from portal.reception.models import ReceptionSession
@@ -72,3 +74,22 @@ def booking_form(**overrides) -> dict:
                 summary=req.summary, party_size="1", related_matter_no="", consent="y")
     data.update(overrides)
     return data
+
+
+def recorded_no_show(clock, number: str, day: date):
+    """A past booking of ``number`` on ``day`` that ended as 爽约 (inserted as history)."""
+    saved = clock.current
+    clock.set(datetime.combine(day - timedelta(days=1), time(9)))  # created before that day
+    made = session(day=day)
+    clock.set(saved)
+    booking = services.Booking(**{  # recorded history: insert as the day's outcome
+        "code": services._new_code(), "session_id": made.id,
+        "place_id": db.session.scalar(select(services.Place.id).where(
+            services.Place.session_id == made.id).limit(1)),
+        "name": "张三", "id_cipher": privacy.encrypt(number), "id_hash": privacy.lookup_hash(number),
+        "id_last4": number[-4:], "phone_cipher": privacy.encrypt("13800000000"),
+        "phone_hash": privacy.lookup_hash("13800000000"), "category": "征地拆迁",
+        "summary_cipher": privacy.encrypt("事项"), "party_size": 1, "status": "no_show",
+        "created_at": calendar.now(), "updated_at": calendar.now()})
+    db.session.add(booking)
+    db.session.commit()

@@ -21,7 +21,7 @@ def test_users_create(runner):
     assert again.exit_code != 0 and "已存在" in again.output
     short = runner.invoke(args=["users", "create", "--username", "x1y", "--role", "admin",
                                 "--password", "short"])
-    assert short.exit_code != 0 and "至少 10 位" in short.output
+    assert short.exit_code != 0 and "至少 12 位" in short.output
     bad_role = runner.invoke(args=["users", "create", "--username", "abc", "--role", "boss",
                                    "--password", "a-long-password"])
     assert bad_role.exit_code != 0

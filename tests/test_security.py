@@ -103,33 +103,8 @@ def test_passwords_are_argon2id(app, auth):
     assert not accounts.check_password(None, auth.password)
 
 
-def test_login_is_throttled_per_account_and_per_address(tmp_path, database_url):
-    redis_url = __import__("os").environ.get("TEST_REDIS_URL")
-    app = create_app({**base_config(tmp_path, database_url), "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_STORAGE_URI": redis_url or "memory://"})
-    with app.app_context():
-        if redis_url:
-            __import__("redis").Redis.from_url(redis_url).flushdb()
-        accounts.create_user("victim", "reception", "correct-horse-battery")
-        db.session.commit()
-        client = app.test_client()
-        for _ in range(8):
-            assert client.post("/staff/login", data={"username": "victim",
-                                                     "password": "guess"}).status_code == 422
-        blocked = client.post("/staff/login", data={"username": "victim",
-                                                    "password": "correct-horse-battery"})
-        assert blocked.status_code == 429 and "过于频繁" in blocked.text
-        # Another account from the same address still works until the address limit.
-        accounts.create_user("other", "reception", "correct-horse-battery")
-        db.session.commit()
-        assert client.post("/staff/login", data={"username": "other", "password":
-                                                 "correct-horse-battery"}).status_code == 303
-        db.session.remove()
-        db.engine.dispose()
-
-
 def test_session_expires_and_resetting_a_password_ends_sessions(app, client, auth):
-    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=8)
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=12)
     assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     user = auth.login("reception")
     assert client.get("/staff/reception/").status_code == 200

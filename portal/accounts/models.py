@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import UTCDateTime, db
@@ -44,5 +44,19 @@ class User(UserMixin, db.Model):
     def role_label(self) -> str:
         return ROLES.get(self.role, self.role)
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
+
+
+class LoginFailure(db.Model):
+    """A failed staff login: the account name tried, from where, when.
+
+    Lock-outs and back-off are computed from these rows (``accounts.throttle``), so they hold
+    across workers and servers without Redis, and an administrator can see and lift them.
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

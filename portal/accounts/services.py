@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from portal import audit
 from portal.accounts.models import ROLES, User
+from portal.accounts.passwords import password_problem
 from portal.errors import DomainError
 from portal.extensions import db
 
@@ -17,8 +19,7 @@ from portal.extensions import db
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when the username is unknown, so timing does not reveal which names exist.
 _DUMMY_HASH = _hasher.hash("not a real password")
-USERNAME_RE = re.compile(r"^[a-z0-9_.-]{3,40}$")
-MIN_PASSWORD = 10
+USERNAME_RE = re.compile(r"[a-z0-9_.-]{3,40}", re.ASCII)
 
 
 def hash_password(password: str) -> str:
@@ -34,20 +35,19 @@ def check_password(user: User | None, password: str) -> bool:
         return False
 
 
-def validate_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise DomainError({"password": f"密码至少 {MIN_PASSWORD} 位"})
+def normalise_username(username: str | None) -> str:
+    return unicodedata.normalize("NFKC", username or "").strip().lower()
 
 
 def create_user(username: str, role: str, password: str, display_name: str = "", actor=None) -> User:
-    username = username.strip().lower()
+    username = normalise_username(username)
     reasons = {}
-    if not USERNAME_RE.match(username):
+    if not USERNAME_RE.fullmatch(username):
         reasons["username"] = "用户名为 3–40 位小写字母、数字或 _ . -"
     if role not in ROLES:
         reasons["role"] = "角色应为 " + "、".join(ROLES)
-    if len(password) < MIN_PASSWORD:
-        reasons["password"] = f"密码至少 {MIN_PASSWORD} 位"
+    if problem := password_problem(password, username, display_name):
+        reasons["password"] = problem
     if not reasons and db.session.scalar(
         select(func.count()).select_from(User).where(User.username == username)
     ):
@@ -80,7 +80,7 @@ def ensure_accounts(specs, actor) -> list[str]:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    user = db.session.scalar(select(User).where(User.username == normalise_username(username)))
     if not check_password(user, password) or not user.active:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
@@ -98,7 +98,8 @@ def set_active(user: User, active: bool, actor) -> None:
 
 
 def reset_password(user: User, password: str, actor) -> None:
-    validate_password(password)
+    if problem := password_problem(password, user.username, user.display_name):
+        raise DomainError({"password": problem})
     user.password_hash = hash_password(password)
     user.session_version += 1
     audit.record("user.password_reset", "user", user.id, actor=actor)

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, abort, flash, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
-from portal import audit, calendar, hypermedia, settings
+from portal import audit, calendar, hypermedia, request_guard, settings
 from portal.access import role_required
-from portal.accounts import services
+from portal.accounts import services, sessions, throttle
 from portal.accounts.forms import CalendarOverrideForm, LoginForm, PasswordForm, UserForm
 from portal.accounts.models import User
 from portal.errors import DomainError, apply_to_form, commit_or_flash
@@ -30,41 +30,46 @@ def load_user(token: str):
     return user
 
 
-def _login_username() -> str:
-    return "login-user:" + (request.form.get("username") or "").strip().lower()[:40]
-
-
-def _failed(response) -> bool:
-    return response.status_code != 303
+bp.before_app_request(sessions.enforce_lifetime)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("30 per 15 minutes", methods=["POST"], deduct_when=_failed)
-@limiter.limit("8 per 15 minutes", methods=["POST"], key_func=_login_username,
-               deduct_when=_failed)
+# Per address, every attempt; per account, see accounts.throttle (lock by account + address).
+@limiter.limit("20 per minute", methods=["POST"])
 def login():
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        user = services.authenticate(form.username.data, form.password.data)
+        username = services.normalise_username(form.username.data)[:40]
+        address = (request.remote_addr or "")[:64]
+        now = calendar.now()
+        known = username in sessions.known_device_users()
+        if refused := throttle.refusal(username, address, now, known_device=known):
+            form.form_errors.append(refused.message)
+            response = hypermedia.render("accounts/login.html", form=form, status=429)
+            response.headers["Retry-After"] = str(refused.retry_after)
+            return response
+        user = services.authenticate(username, form.password.data)
         if user is not None:
-            session.clear()
-            login_user(user)
-            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
+            throttle.clear(username, address)
+            sessions.start(user)
             audit.record("user.login", "user", user.id, actor=user)
             db.session.commit()
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("accounts.home")
-            return hypermedia.see_other(target)
+            target = sessions.safe_next_path(request.args.get("next"))
+            response = hypermedia.see_other(target or url_for("accounts.home"))
+            sessions.remember_device(response, username)
+            return response
+        throttle.record_failure(username, address, now)
+        db.session.commit()
         form.form_errors.append("用户名或密码不正确，或账号已停用")
-    status = 422 if request.method == "POST" else 200
+    if request.method == "POST":
+        status = 422
     return hypermedia.render("accounts/login.html", form=form, status=status)
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
-    session.clear()
+    sessions.end()
     flash("您已退出登录")
     return hypermedia.see_other(url_for("public.home"))
 
@@ -72,8 +77,7 @@ def logout():
 @bp.get("/")
 @role_required("admin", "reception", "evaluation", "panel")
 def home():
-    warning = calendar.unknown_year_warning(calendar.now().date())
-    return hypermedia.render("accounts/home.html", warning=warning)
+    return hypermedia.render("accounts/home.html")
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -94,7 +98,16 @@ def users():
     accounts = db.session.scalars(select(User).order_by(User.role, User.username)).all()
     status = 422 if form.errors or form.form_errors else 200
     return hypermedia.render("accounts/users.html", form=form, accounts=accounts,
+                             restrictions=throttle.restrictions(calendar.now()),
                              action_form=EmptyForm(), password_form=PasswordForm(), status=status)
+
+
+@bp.post("/users/<username>/unlock")
+@role_required("admin")
+def lift_login_restrictions(username: str):
+    commit_or_flash(lambda: throttle.lift(username[:40], current_user),
+                    f"已解除 {username[:40]} 的登录限制")
+    return hypermedia.see_other(url_for("accounts.users"))
 
 
 @bp.post("/users/<int:user_id>/<any(activate, deactivate):action>")
@@ -172,10 +185,25 @@ def working_calendar():
     today = calendar.now().date()
     return hypermedia.render(
         "accounts/calendar.html", form=form, overrides=overrides, delete_form=EmptyForm(),
-        warning=calendar.unknown_year_warning(today),
         known_years=[y for y in (today.year, today.year + 1) if calendar.known_year(y)],
+        years=_calendar_years(today),
         status=422 if form.errors else 200,
     )
+
+
+def _calendar_years(today: date) -> list[dict]:
+    confirmed = calendar.confirmed_years()
+    return [{"year": y, "known": calendar.known_year(y), "confirmed": y in confirmed}
+            for y in (today.year, today.year + 1)]
+
+
+@bp.post("/calendar/years/<int:year>/<any(confirm, revoke):action>")
+@role_required("admin")
+def confirm_calendar_year(year: int, action: str):
+    commit_or_flash(lambda: calendar.set_year_confirmed(year, action == "confirm",
+                                                                 current_user, calendar.now()),
+                    f"{year}年日历已{'确认' if action == 'confirm' else '撤销确认'}")
+    return hypermedia.see_other(url_for("accounts.working_calendar"))
 
 
 @bp.post("/calendar/<day>/delete")
@@ -196,7 +224,7 @@ def delete_calendar_override(day: str):
 @bp.get("/audit")
 @role_required("admin")
 def audit_log():
-    before = request.args.get("before", type=int)
+    before = request_guard.arg_int("before")
     query = select(audit.AuditEntry).order_by(audit.AuditEntry.id.desc()).limit(50)
     if before:
         query = query.where(audit.AuditEntry.id < before)  # keyset paging: fast at any depth

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
-from flask import url_for
 
 from portal import calendar
 from portal.evaluation.models import Hearing, Matter, OpinionLetter, Poll
 from portal.evaluation.public import PublishedResult
 from portal.evaluation.services import public_text, user_names
+from portal.request_guard import external_url
 
 FEED_TITLE = "县信访局 · 评价会公告和评价结果"
 
@@ -19,18 +19,21 @@ def _aware(moment: datetime) -> datetime:
 
 
 def atom_feed(notices: list[Hearing], results: list[PublishedResult]) -> bytes:
-    """A valid Atom 1.0 feed: one entry per published notice and per published result."""
+    """A valid Atom 1.0 feed: one entry per published notice and per published result.
+
+    Links are absolute under PUBLIC_BASE_URL (the feed is cached publicly: a Host header must
+    never choose them)."""
     fg = FeedGenerator()
-    fg.id(url_for("evaluation.feed", _external=True))
+    fg.id(external_url("evaluation.feed"))
     fg.title(FEED_TITLE)
     fg.subtitle("不满意信访事项第三方评价：评价会公告、评价结果")
     fg.author({"name": "县信访局"})
-    fg.link(href=url_for("evaluation.feed", _external=True), rel="self")
-    fg.link(href=url_for("evaluation.notices", _external=True), rel="alternate")
+    fg.link(href=external_url("evaluation.feed"), rel="self")
+    fg.link(href=external_url("evaluation.notices"), rel="alternate")
     fg.language("zh-CN")
     stamps = [datetime(2026, 1, 1, tzinfo=UTC)]
     for h in notices:
-        link = url_for("evaluation.notice", hearing_id=h.id, _external=True)
+        link = external_url("evaluation.notice", hearing_id=h.id)
         entry = fg.add_entry(order="append")
         entry.id(link)
         entry.title(f"评价会公告：{h.notice_title}" + ("（已取消）" if h.status == "cancelled" else ""))
@@ -44,7 +47,7 @@ def atom_feed(notices: list[Hearing], results: list[PublishedResult]) -> bytes:
             f"信访人：{h.notice_party}。{h.notice_summary}")
         stamps.append(published)
     for r in results:
-        link = url_for("evaluation.result", hearing_id=r.hearing.id, _external=True)
+        link = external_url("evaluation.result", hearing_id=r.hearing.id)
         entry = fg.add_entry(order="append")
         entry.id(link)
         entry.title(f"评价结果：{r.hearing.notice_title} —— {r.poll.result_label}")

@@ -1,7 +1,5 @@
 """Evaluation forms. Formats and lengths here; rules (and their messages) in the services."""
 from wtforms import (
-    DateField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -20,7 +18,8 @@ from portal.evaluation.models import (
     POLL_MODES,
     RECUSAL_SOURCES,
 )
-from portal.forms import PortalForm, choices
+from portal.forms import DateField, IntegerField, PortalForm, bounded_int, choices
+from portal.identity import canonical, canonical_reference
 from portal.vocabulary import CATEGORIES
 
 
@@ -34,7 +33,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class MatterForm(PortalForm):
-    number = StringField("事项编号", validators=_required("事项编号", 40))
+    number = StringField("事项编号", filters=[canonical_reference],
+                         validators=_required("事项编号", 40))
     title = StringField("事项名称", validators=_required("事项名称", 100))
     category = SelectField("反映事项类别", choices=choices([("", "请选择")] + [(c, c) for c in CATEGORIES]),
                            validate_choice=False)
@@ -43,9 +43,10 @@ class MatterForm(PortalForm):
     summary = TextAreaField("事项概要（将在公告中公开，勿写身份证号、电话、住址）",
                             validators=_required("事项概要", 500))
     petitioner_name = StringField("信访人姓名", validators=_required("信访人姓名", 30))
-    petitioner_id = StringField("身份证号", validators=[
+    # Identifiers are made canonical as they arrive (full-width digits, spaces, hyphens).
+    petitioner_id = StringField("身份证号", filters=[canonical], validators=[
         Optional(), Length(max=18, message="身份证号应为 18 位")])
-    phone = StringField("手机号码", validators=_required("手机号码", 11))
+    phone = StringField("手机号码", filters=[canonical], validators=_required("手机号码", 11))
     address = StringField("住址", validators=_required("住址", 100))
     handling_opinion = TextAreaField("处理意见", validators=_required("处理意见", 3000))
     opinion_date = DateField("处理意见出具日期", validators=[InputRequired("请填写日期")])
@@ -73,7 +74,7 @@ class EvaluatorForm(PortalForm):
                            validate_choice=False)
     organisation = StringField("工作单位", validators=_required("工作单位", 60))
     contact = StringField("联系方式", validators=[Length(max=60, message="联系方式最多 60 个字")])
-    user_id = SelectField("评价员账号（用于手机投票，选填）", coerce=int, validate_choice=False,
+    user_id = SelectField("评价员账号（用于手机投票，选填）", coerce=bounded_int, validate_choice=False,
                           default=0)
 
 
@@ -85,12 +86,12 @@ class HearingForm(PortalForm):
 
 
 class PanelForm(PortalForm):
-    evaluator_ids = MultiCheckboxField("评价小组成员", coerce=int, validate_choice=False)
-    chair_id = SelectField("主持人", coerce=int, validate_choice=False, default=0)
+    evaluator_ids = MultiCheckboxField("评价小组成员", coerce=bounded_int, validate_choice=False)
+    chair_id = SelectField("主持人", coerce=bounded_int, validate_choice=False, default=0)
 
 
 class RecusalForm(PortalForm):
-    evaluator_id = SelectField("需回避的评价员", coerce=int, validate_choice=False, default=0)
+    evaluator_id = SelectField("需回避的评价员", coerce=bounded_int, validate_choice=False, default=0)
     requested_by = SelectField("提出方", choices=choices(RECUSAL_SOURCES.items()),
                                validate_choice=False)
     requester = StringField("提出人（如：信访人、责任单位）",
@@ -106,7 +107,7 @@ class DecisionForm(PortalForm):
 
 
 class AttendanceForm(PortalForm):
-    present_ids = MultiCheckboxField("出席成员", coerce=int, validate_choice=False)
+    present_ids = MultiCheckboxField("出席成员", coerce=bounded_int, validate_choice=False)
 
 
 class OpenPollForm(PortalForm):

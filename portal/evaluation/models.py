@@ -6,13 +6,15 @@
 - one participation per member and poll (the primary key), so nobody votes twice;
 - paper counts that add up, and a confirmer who is not the clerk — check constraints.
 
-The secret ballot (``Ballot``) holds only a random id, the poll and the choice: no member, no
-timestamp, no sequential id. On SQLite both ballot and participation tables are WITHOUT ROWID,
-so not even a hidden rowid keeps the order of insertion.
+A secret ballot leaves no per-vote row at all. ``Participation`` records that a member voted
+(never how); the choice only increments the poll's running ``Tally``, which is sealed
+(encrypted with the data key, constant length) while the poll is open and cleared when it
+closes, the counts then standing on the ``Poll``. A per-vote ballot row, however anonymous its
+columns, could be paired with its participation row by insertion order (PostgreSQL ``xmin`` and
+``ctid``, plain ``SELECT`` and ``pg_dump`` order, SQLite page layout): there is none to pair.
 """
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, time
 
 from sqlalchemy import (
@@ -401,22 +403,21 @@ class PaperCount(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-def _ballot_id() -> str:
-    return uuid.uuid4().hex
+class Tally(db.Model):
+    """The running count of an electronic poll, one row per poll, written by every vote.
 
+    ``sealed`` is the Fernet encryption of fixed-width counts bound to the poll id (see
+    ``voting``): a database reader without the data key learns neither the counts nor, from the
+    length, their size. It is set when the poll opens and cleared (NULL) when it closes, so the
+    row's last writer is the closer. Triggers refuse deletes, and any change once the poll is
+    no longer open.
+    """
 
-class Ballot(db.Model):
-    """One secret ballot: a random id, the poll, the choice — nothing that points to a voter."""
+    __tablename__ = "eval_tally"
 
-    __tablename__ = "eval_ballot"
-    __table_args__ = (
-        CheckConstraint(_in("choice", CHOICES), name="choice"),
-        {"sqlite_with_rowid": False},
-    )
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=_ballot_id)
-    poll_id: Mapped[int] = mapped_column(ForeignKey("eval_poll.id"), index=True)
-    choice: Mapped[str] = mapped_column(String(12))
+    poll_id: Mapped[int] = mapped_column(ForeignKey("eval_poll.id"), primary_key=True,
+                                         autoincrement=False)
+    sealed: Mapped[str | None] = mapped_column(Text)
 
 
 class Participation(db.Model):

@@ -23,6 +23,7 @@ from portal.evaluation.models import (
 )
 from portal.evaluation.services import _text, _uid, public_text
 from portal.extensions import db
+from portal.identity import contains_personal_number
 
 
 def normalise_org(value: str) -> str:
@@ -121,6 +122,8 @@ def cancel_hearing(hearing: Hearing, reason: str, actor, now: datetime) -> None:
         raise DomainError("已开始投票的评价会不能取消", status=409)
     reasons: dict[str, str] = {}
     reason = _text(reasons, "reason", reason, "取消原因", 200)
+    if "reason" not in reasons and contains_personal_number(reason):
+        reasons["reason"] = "取消原因将在评价会公告中公开，不能包含身份证号或手机号码"
     if reasons:
         raise DomainError(reasons)
     hearing.status, hearing.cancel_reason, hearing.cancelled_at = "cancelled", reason, now

@@ -8,7 +8,6 @@ panels and hearings in ``panels``, polls in ``voting``, letters, results and fol
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -26,14 +25,19 @@ from portal.evaluation.models import (
     Application,
     ApplicationCondition,
     Matter,
-    normalise_number,
 )
 from portal.extensions import db
-from portal.identity import id_number_error, normalise_id_number, normalise_phone, phone_error
+from portal.identity import (
+    canonical_reference,
+    contains_personal_number,
+    id_number_error,
+    normalise_id_number,
+    normalise_phone,
+    phone_error,
+    redact_personal_numbers,
+)
 from portal.vocabulary import CATEGORIES
 
-# Anything that looks like a phone or ID number must not reach a public text.
-PERSONAL_NUMBER_RE = re.compile(r"\d{17}[\dXx]|1[3-9]\d{9}")
 CLOSED_STATUSES = ("satisfied", "follow_up", "closed")
 
 
@@ -62,7 +66,7 @@ def public_text(value: str, full_name: str) -> str:
         given = name[len(masked) - 2:]
         if len(given) >= 2:
             value = value.replace(given, "某某")
-    return PERSONAL_NUMBER_RE.sub("****", value)
+    return redact_personal_numbers(value)
 
 
 # --- matters -----------------------------------------------------------------------------------
@@ -112,8 +116,9 @@ def _check_matter(data: MatterData, creating: bool, today: date) -> tuple[dict, 
         reasons["opinion_date"] = "请填写处理意见出具日期"
     elif data.opinion_date > today:
         reasons["opinion_date"] = "处理意见出具日期不能晚于今天"
-    if "summary" not in reasons and PERSONAL_NUMBER_RE.search(clean["summary"]):
-        reasons["summary"] = "事项概要将在评价会公告中公开，不能包含身份证号或手机号码"
+    for field, label in (("title", "事项名称"), ("summary", "事项概要")):
+        if field not in reasons and contains_personal_number(clean[field]):
+            reasons[field] = f"{label}将在评价会公告中公开，不能包含身份证号或手机号码"
     return reasons, clean
 
 
@@ -123,7 +128,7 @@ def save_matter(matter: Matter | None, data: MatterData, actor, now: datetime) -
     if not creating and matter.status in CLOSED_STATUSES:
         raise DomainError("评价结果已公布，事项信息不能再修改", status=409)
     reasons, clean = _check_matter(data, creating, now.date())
-    key = normalise_number(clean["number"])
+    key = canonical_reference(clean["number"])
     if "number" not in reasons:
         taken = db.session.scalar(select(Matter.id).where(Matter.number_key == key))
         if taken and (creating or taken != matter.id):
@@ -180,7 +185,7 @@ def list_matters(filters: MatterFilter, limit: int = 200) -> list[Matter]:
     q = (filters.q or "").strip()[:40]
     if q:
         like = f"%{q}%"
-        query = query.where(or_(Matter.number_key.like(f"%{normalise_number(q)}%"),
+        query = query.where(or_(Matter.number_key.like(f"%{canonical_reference(q)}%"),
                                 Matter.title.like(like), Matter.unit.like(like),
                                 Matter.petitioner_name.like(like)))
     return list(db.session.scalars(query))
@@ -207,7 +212,7 @@ def satisfied_matter_refusal(number: str) -> str | None:
     A matter evaluated 满意 gets no further county-leader reception; the citizen is told the
     channels that stay open. Matter numbers match case- and space-insensitively.
     """
-    key = normalise_number(number)
+    key = canonical_reference(number)
     if not key:
         return None
     matter = db.session.scalar(

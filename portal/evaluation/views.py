@@ -5,10 +5,10 @@ re-exported here, so the factory imports all three blueprints from this module.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, flash, url_for
 from flask_login import current_user
 
-from portal import calendar, hypermedia, settings
+from portal import calendar, hypermedia, request_guard, settings
 from portal.access import role_required
 from portal.errors import DomainError, apply_to_form
 from portal.evaluation import documents, panels, public, results, rules, voting
@@ -23,7 +23,7 @@ __all__ = ["public_bp", "staff_bp", "panel_bp"]
 
 
 def _page() -> int:
-    page = request.args.get("page", 1, type=int) or 1
+    page = request_guard.arg_int("page", 1) or 1
     return min(max(page, 1), 500)
 
 

@@ -1,28 +1,39 @@
 """Evaluation rules, part 3: the poll — open, vote (electronic) or count (paper), close, correct.
 
-Secret ballot: ``cast_ballot`` writes a participation row (poll, member) and a ballot row
-(random id, poll, choice) in the caller's one transaction. The participation primary key makes
-a second vote fail in the database, whatever the concurrency; voters share-lock the poll row
-and closing takes it exclusively, so no ballot slips in after the tally (PostgreSQL; SQLite
-write transactions are serialised by BEGIN IMMEDIATE).
+Secret ballot, and why there is no ballot row: any per-vote row, however anonymous its
+columns, is written in the voter's transaction, so the database keeps the order it came in
+(PostgreSQL ``xmin``/``ctid``, the order of a plain ``SELECT`` or ``pg_dump``, SQLite page
+layout and WAL frames) and pairs it with the voter's participation row. So ``cast_ballot``, in
+the caller's one transaction, inserts the participation row (its primary key stops a second
+vote, whatever the concurrency) and adds the choice to the poll's running tally: the tally row
+is locked, decrypted, incremented and sealed again with fresh randomness at a constant length.
+Nothing stored says how anyone voted; without the data key not even the running counts show.
+Voters share-lock the poll row and closing takes it exclusively, so no vote slips in after the
+count (PostgreSQL; SQLite write transactions are serialised by BEGIN IMMEDIATE).
+
+Closing checks that the tally adds up to the participation rows, writes the counts on the poll
+and clears the sealed tally; on SQLite the WAL, which keeps every committed page image
+(intermediate tallies included), is then checkpointed and truncated.
 
 Tallies are computed, never typed in as a result. A closed poll never changes: a correction is
 a new poll that supersedes it, with a reason, in the audit log.
 """
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from portal import audit, calendar, settings
+from portal import audit, calendar, privacy, settings
 from portal.errors import DomainError
 from portal.evaluation import rules
 from portal.evaluation.models import (
     POLL_MODES,
-    Ballot,
     Evaluator,
     Hearing,
     Matter,
@@ -32,6 +43,7 @@ from portal.evaluation.models import (
     PaperCount,
     Participation,
     Poll,
+    Tally,
 )
 from portal.evaluation.panels import (
     current_poll,
@@ -44,6 +56,8 @@ from portal.evaluation.services import _text, _uid
 from portal.extensions import db
 
 MAX_COUNT = 999
+TALLY_CHOICES = ("satisfied", "unsatisfied", "abstain")
+log = logging.getLogger(__name__)
 
 
 def decide(manyi: int, present: int, pass_rule: str) -> str:
@@ -74,6 +88,9 @@ def _insert_poll(poll: Poll) -> None:
             db.session.add(poll)
     except IntegrityError:
         raise DomainError("本次评价会已有进行中或已结束的投票", status=409) from None
+    if poll.mode == "electronic":
+        db.session.add(Tally(poll_id=poll.id, sealed=_seal(poll.id, dict.fromkeys(TALLY_CHOICES, 0))))
+        db.session.flush()
 
 
 def open_poll(hearing: Hearing, mode: str, actor, now: datetime,
@@ -117,7 +134,8 @@ def _locked_poll(poll_id: int, exclusive: bool) -> Poll | None:
 
 
 def cast_ballot(poll_id: int, user, choice: str) -> None:
-    """A present panel member votes once. Nothing stored links the ballot to the voter."""
+    """A present panel member votes once. Nothing stored says how they voted (unless settings
+    made the poll open, 记名): the choice only moves the sealed tally."""
     poll = _locked_poll(poll_id, exclusive=False)
     if poll is None:
         raise DomainError("投票不存在", status=404)
@@ -141,7 +159,7 @@ def cast_ballot(poll_id: int, user, choice: str) -> None:
             db.session.add(Participation(poll_id=poll.id, member_id=member.id))
     except IntegrityError:
         raise DomainError("您已投票，每人只能投一次", status=409) from None
-    db.session.add(Ballot(poll_id=poll.id, choice=choice))
+    _count_vote(poll.id, choice)
     if not poll.secret:
         db.session.add(OpenVote(poll_id=poll.id, member_id=member.id, choice=choice))
     db.session.flush()
@@ -154,6 +172,91 @@ def has_voted(poll_id: int, member_id: int) -> bool:
 def voted_count(poll_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(Participation)
                              .where(Participation.poll_id == poll_id))
+
+
+# --- the sealed tally -------------------------------------------------------------------------
+
+class TallyError(DomainError):
+    """The sealed tally cannot be read or does not add up: a wrong DATA_KEY, or tampering."""
+
+    def __init__(self, message: str):
+        super().__init__(message + "；请联系系统管理员", status=500)
+
+
+# Fixed width, so every sealed value has the same length (120 characters); the poll id inside
+# stops a tally being copied from one poll to another.
+_SEALED = "tally:v1:{poll:010d}:{satisfied:03d}:{unsatisfied:03d}:{abstain:03d}"
+_UNSEALED = re.compile(r"tally:v1:(\d{10}):(\d{3}):(\d{3}):(\d{3})")
+
+
+def _seal(poll_id: int, counts: dict[str, int]) -> str:
+    if not all(0 <= counts[c] <= MAX_COUNT for c in TALLY_CHOICES):
+        raise TallyError("计票数超出范围")
+    return privacy.encrypt(_SEALED.format(poll=poll_id, **counts))
+
+
+def _unseal(poll_id: int, sealed: str | None) -> dict[str, int]:
+    match = _UNSEALED.fullmatch(privacy.decrypt(sealed) or "")
+    if match is None or int(match[1]) != poll_id:
+        raise TallyError("本次投票的计票数据无法读取（数据密钥不符，或数据被改动）")
+    return dict(zip(TALLY_CHOICES, map(int, match.groups()[1:]), strict=True))
+
+
+def _count_vote(poll_id: int, choice: str) -> None:
+    """Add one vote to the sealed tally: lock, decrypt, increment, re-encrypt (fresh IV)."""
+    sealed = db.session.scalar(select(Tally.sealed).where(Tally.poll_id == poll_id)
+                               .with_for_update())
+    counts = _unseal(poll_id, sealed)
+    counts[choice] += 1
+    db.session.execute(update(Tally).where(Tally.poll_id == poll_id)
+                       .values(sealed=_seal(poll_id, counts))
+                       .execution_options(synchronize_session=False))
+
+
+def _checkpoint_sqlite_wal(session: Session) -> None:
+    """After a close commits on SQLite: copy the WAL into the database and truncate it, so the
+    page images of every vote's commit (participation rows, intermediate tallies) do not
+    linger. Best effort: a busy database only leaves the WAL for the next checkpoint."""
+    try:
+        raw = session.get_bind().raw_connection()  # no SQLAlchemy BEGIN: pysqlite autocommit
+        try:
+            cursor = raw.cursor()
+            timeout = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+            cursor.execute("PRAGMA busy_timeout = 2000")
+            busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            cursor.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+        finally:
+            raw.close()
+        if busy:
+            log.warning("WAL checkpoint after closing a poll was blocked; it will happen later")
+    except Exception:  # never fail the request that closed the poll
+        log.exception("WAL checkpoint after closing a poll failed")
+
+
+def _checkpoint_after_commit() -> None:
+    session = db.session()
+    if db.engine.dialect.name == "sqlite" and not event.contains(
+            session, "after_commit", _checkpoint_sqlite_wal):
+        event.listen(session, "after_commit", _checkpoint_sqlite_wal, once=True)
+
+
+def _close_tally(poll: Poll) -> dict[str, int]:
+    """The electronic count at close (poll row held exclusively): the tally must add up to the
+    participation rows (and, for an open poll, to the open votes); then it is cleared — before
+    the poll's status changes, which the tally's trigger requires."""
+    counts = tally(poll)
+    voted = voted_count(poll.id)
+    if sum(counts.values()) != voted:
+        raise TallyError(f"计票数据不一致：计票 {sum(counts.values())} 票，投票记录 {voted} 人")
+    if not poll.secret:
+        named = dict(db.session.execute(select(OpenVote.choice, func.count()).where(
+            OpenVote.poll_id == poll.id).group_by(OpenVote.choice)).all())
+        if counts != {c: named.get(c, 0) for c in TALLY_CHOICES}:
+            raise TallyError("计票数据与记名投票记录不一致")
+    db.session.execute(update(Tally).where(Tally.poll_id == poll.id).values(sealed=None)
+                       .execution_options(synchronize_session=False))
+    _checkpoint_after_commit()
+    return counts
 
 
 # --- paper ballots -----------------------------------------------------------------------------
@@ -243,12 +346,16 @@ def confirm_paper_counts(poll: Poll, actor, now: datetime) -> None:
 # --- closing and correcting --------------------------------------------------------------------
 
 def tally(poll: Poll) -> dict[str, int]:
+    """The counts: once closed, those recorded on the poll; while open, the confirmed paper
+    counts or the sealed electronic tally (which needs the data key)."""
+    if poll.status != "open":
+        return {"satisfied": poll.manyi_count, "unsatisfied": poll.bumanyi_count,
+                "abstain": poll.abstain_count}
     if poll.mode == "paper":
         row = db.session.get(PaperCount, poll.id)
         return {"satisfied": row.manyi, "unsatisfied": row.bumanyi, "abstain": row.abstain}
-    counts = dict(db.session.execute(select(Ballot.choice, func.count()).where(
-        Ballot.poll_id == poll.id).group_by(Ballot.choice)).all())
-    return {c: counts.get(c, 0) for c in ("satisfied", "unsatisfied", "abstain")}
+    sealed = db.session.scalar(select(Tally.sealed).where(Tally.poll_id == poll.id))
+    return _unseal(poll.id, sealed)
 
 
 def close_poll(poll_id: int, actor, now: datetime) -> Poll:
@@ -263,7 +370,7 @@ def close_poll(poll_id: int, actor, now: datetime) -> Poll:
         if row is None or row.confirmed_by_id is None:
             raise DomainError("纸质计票结果尚未经第二名工作人员（监票人）确认，不能结束投票",
                               status=409)
-    counts = tally(poll)
+    counts = tally(poll) if poll.mode == "paper" else _close_tally(poll)
     poll.manyi_count, poll.bumanyi_count = counts["satisfied"], counts["unsatisfied"]
     poll.abstain_count = counts["abstain"]
     poll.valid_count = sum(counts.values())

@@ -5,19 +5,16 @@ from datetime import UTC, datetime, timedelta
 
 import qrcode
 import qrcode.image.svg
-from flask import current_app, url_for
 from icalendar import Calendar, Event
 
 from portal import calendar
 from portal.reception.models import Booking
+from portal.request_guard import external_url
 
 
 def lookup_url(code: str) -> str:
     """The absolute lookup address (the code is prefilled; the phone number is still asked)."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    path = url_for("reception.lookup", code=code)
-    return base.rstrip("/") + path if base else url_for("reception.lookup", code=code,
-                                                        _external=True)
+    return external_url("reception.lookup", code=code)
 
 
 def qr_svg(data: str) -> str:

@@ -1,7 +1,5 @@
 from wtforms import (
     BooleanField,
-    DateField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -11,33 +9,39 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.forms import PortalForm, choices
+from portal.forms import DateField, IntegerField, PortalForm, bounded_int, choices
+from portal.identity import canonical, canonical_reference
 from portal.reception.models import CATEGORIES, MODES
 
 
 class BookingForm(PortalForm):
     name = StringField("姓名", validators=[DataRequired("请填写姓名"),
                                          Length(max=30, message="姓名最多 30 个字")])
-    id_number = StringField("身份证号", validators=[DataRequired("请填写身份证号"),
-                                                Length(max=18, message="身份证号应为 18 位")])
-    phone = StringField("手机号码", validators=[DataRequired("请填写手机号码"),
-                                            Length(max=11, message="手机号码应为 11 位")])
+    # Identifiers are made canonical as they arrive: '１３８ 0013-8000' is 13800138000.
+    id_number = StringField("身份证号", filters=[canonical],
+                            validators=[DataRequired("请填写身份证号"),
+                                        Length(max=18, message="身份证号应为 18 位")])
+    phone = StringField("手机号码", filters=[canonical],
+                        validators=[DataRequired("请填写手机号码"),
+                                    Length(max=11, message="手机号码应为 11 位")])
     category = SelectField("反映事项类别", validate_choice=False)
     summary = TextAreaField("事项简述", validators=[DataRequired("请简要说明反映的事项"),
                                                 Length(max=500, message="事项简述最多 500 字")])
     party_size = IntegerField("来访人数", default=1,
                               validators=[InputRequired("请填写来访人数")])
-    related_matter_no = StringField("相关事项编号（选填）", validators=[
+    related_matter_no = StringField("相关事项编号（选填）", filters=[canonical_reference], validators=[
         Optional(), Length(max=40, message="相关事项编号最多 40 个字符")])
     consent = BooleanField("我已阅读并同意《个人信息处理告知书》", validators=[
         DataRequired("请阅读并同意个人信息处理告知书后再提交")])
 
 
 class LookupForm(PortalForm):
-    code = StringField("预约码", validators=[DataRequired("请填写预约码"),
-                                          Length(max=20, message="预约码为 8 位")])
-    phone = StringField("手机号码", validators=[DataRequired("请填写预约时的手机号码"),
-                                            Length(max=11, message="手机号码应为 11 位")])
+    code = StringField("预约码", filters=[canonical],
+                       validators=[DataRequired("请填写预约码"),
+                                   Length(max=20, message="预约码为 8 位")])
+    phone = StringField("手机号码", filters=[canonical],
+                        validators=[DataRequired("请填写预约时的手机号码"),
+                                    Length(max=11, message="手机号码应为 11 位")])
 
 
 class ReasonForm(PortalForm):
@@ -63,7 +67,7 @@ class LeaderForm(PortalForm):
 
 
 class SessionForm(PortalForm):
-    leader_id = SelectField("接访领导", coerce=int, validate_choice=False)
+    leader_id = SelectField("接访领导", coerce=bounded_int, validate_choice=False)
     first_day = DateField("接访日期", validators=[InputRequired("请选择日期")])
     start_time = TimeField("开始时间", validators=[InputRequired("请填写开始时间")])
     end_time = TimeField("结束时间", validators=[InputRequired("请填写结束时间")])

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import privacy
 from portal.extensions import UTCDateTime, db
+from portal.identity import id_tail_check_sql, keyed_hash_check_sql
 from portal.vocabulary import CATEGORIES
 
 MODES = {"fixed": "定点接访", "visit": "下访", "theme": "专项接访"}
@@ -132,6 +133,10 @@ class Booking(db.Model):
     __table_args__ = (
         CheckConstraint(_check_in(BOOKING_STATUSES), name="status"),
         CheckConstraint("party_size BETWEEN 1 AND 5", name="party_size"),
+        # Identifiers are stored only in canonical form (identity.canonical): a second
+        # spelling of one ID number must never become a second person.
+        CheckConstraint(id_tail_check_sql("id_last4"), name="id_last4_canonical"),
+        CheckConstraint(keyed_hash_check_sql("id_hash", "phone_hash"), name="keyed_hashes"),
         # Capacity: one place, one booking — enforced by the database under any concurrency.
         Index("uq_booking_place_taken", "place_id", unique=True,
               sqlite_where=_in("status", PLACE_HOLDING),

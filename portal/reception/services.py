@@ -20,7 +20,15 @@ from portal.errors import DomainError
 # The one deliberate cross-domain import: was a matter (or a petitioner's matter) closed 满意?
 from portal.evaluation.services import satisfied_matter_refusal, satisfied_petitioners
 from portal.extensions import db
-from portal.identity import id_number_error, normalise_id_number, normalise_phone, phone_error
+from portal.identity import (
+    canonical,
+    canonical_reference,
+    id_number_error,
+    is_canonical_phone,
+    normalise_id_number,
+    normalise_phone,
+    phone_error,
+)
 from portal.reception import rules
 from portal.reception.models import (
     PERSON_ACTIVE,
@@ -205,7 +213,7 @@ def create_booking(session_id: int, req: BookingRequest, now: datetime) -> Booki
     reasons = field_problems(req, leader, now.date(), values)
     if reasons:
         raise DomainError(reasons)
-    related = req.related_matter_no.strip()
+    related = canonical_reference(req.related_matter_no)
     # The one cross-domain question (CONVENTIONS.md): was this matter evaluated 满意?
     if related and (message := satisfied_matter_refusal(related)):
         raise DomainError({"related_matter_no": message}, status=409)
@@ -255,7 +263,7 @@ def _new_code() -> str:
 
 
 def normalise_code(code: str) -> str:
-    return "".join((code or "").split()).upper()[:20]
+    return canonical(code)[:20]
 
 
 # --- lookup and cancellation -------------------------------------------------------------------
@@ -264,7 +272,7 @@ def find_booking(code: str, phone: str) -> Booking | None:
     """The booking with this code, if the phone number matches it."""
     booking = load_booking(code)
     phone = normalise_phone(phone)
-    if booking is None or not phone:
+    if booking is None or not is_canonical_phone(phone):
         return None
     if not hmac.compare_digest(booking.phone_hash, privacy.lookup_hash(phone)):
         return None

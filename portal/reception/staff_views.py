@@ -39,7 +39,6 @@ def dashboard():
         "reception/staff/dashboard.html", sessions=sessions, show=show,
         free=services.free_places(ids), totals=services.total_places(ids),
         calls=len(management.call_list()), today=today,
-        warning=calendar.unknown_year_warning(today),
     )
 
 

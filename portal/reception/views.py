@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, flash, request, session, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal import calendar, hypermedia, settings
+from portal import calendar, hypermedia, request_guard, settings
 from portal.errors import DomainError, apply_to_form
 from portal.extensions import db, limiter
 from portal.forms import choices
@@ -30,13 +30,6 @@ RECEIPTS_KEY = "receipts"  # booking codes this browser may see without re-enter
 
 
 # --- public: schedule --------------------------------------------------------------------------
-
-def _parse_day(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
 
 def schedule_context(week: date, today: date, leader_id: int | None = None,
                      place: str | None = None, weeks: int = 1) -> dict:
@@ -61,9 +54,9 @@ def schedule():
     today = calendar.now().date()
     # At the weekend the current week is over: start from the coming one.
     this_week = services.week_start(today + timedelta(days=2 if today.weekday() >= 5 else 0))
-    week = services.week_start(_parse_day(request.args.get("week")) or this_week)
+    week = services.week_start(request_guard.arg_date("week") or this_week)
     week = min(max(week, this_week), this_week + timedelta(weeks=8))
-    leader_id = request.args.get("leader", type=int)
+    leader_id = request_guard.arg_int("leader")
     place = (request.args.get("place") or "").strip()[:60] or None
     leaders = db.session.scalars(select(Leader).where(Leader.active.is_(True))
                                  .order_by(Leader.id)).all()

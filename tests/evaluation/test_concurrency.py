@@ -1,23 +1,25 @@
 """Nine members vote at the same instant, each from a process of its own (spawn), through
-cast_ballot: nine ballots and nine participation rows; the same nine again are all refused.
+cast_ballot: nine participation rows and a sealed tally of nine; the same nine again are all
+refused.
 Runs on the test's SQLite file, and on PostgreSQL when TEST_DATABASE_URL is set."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from portal.evaluation.models import Ballot, Participation, Poll
+from portal.evaluation import voting
+from portal.evaluation.models import Participation, Poll
 from portal.extensions import db
 from tests.conftest import base_config
 from tests.evaluation import factories, workers
 
 
 def _counts(poll_id: int) -> tuple[int, int]:
-    ballots = db.session.scalar(select(func.count()).select_from(Ballot)
-                                .where(Ballot.poll_id == poll_id))
+    """(votes in the sealed tally, participation rows)."""
+    counted = sum(voting.tally(db.session.get(Poll, poll_id, populate_existing=True)).values())
     voted = db.session.scalar(select(func.count()).select_from(Participation)
                               .where(Participation.poll_id == poll_id))
     db.session.remove()  # end our transaction: on SQLite it holds the write lock
-    return ballots, voted
+    return counted, voted
 
 
 def test_nine_members_vote_at_once_from_separate_processes(app, clock, tmp_path):
@@ -40,15 +42,13 @@ def test_nine_members_vote_at_once_from_separate_processes(app, clock, tmp_path)
     assert all("您已投票" in o[2] for o in second)
     assert _counts(poll_id) == (9, 9)
 
-    from portal.evaluation import voting
-
     closed = voting.close_poll(poll_id, factories.staff(), factories.now())
     db.session.commit()
     assert (closed.manyi_count, closed.bumanyi_count, closed.result) == (5, 4, "satisfied")
     assert db.session.get(Poll, poll_id).valid_count == 9
 
 
-def test_the_same_member_voting_from_many_processes_gets_one_ballot(app, clock, tmp_path):
+def test_the_same_member_voting_from_many_processes_gets_one_vote(app, clock, tmp_path):
     hearing, _pool = factories.noticed_hearing()
     factories.at_hearing(clock, hearing)
     factories.present(hearing)
@@ -63,7 +63,7 @@ def test_the_same_member_voting_from_many_processes_gets_one_ballot(app, clock, 
 
 def test_publishing_a_result_twice_at_once_publishes_it_once(app, clock, tmp_path):
     """Staff actions lock their record (PostgreSQL FOR UPDATE; SQLite BEGIN IMMEDIATE)."""
-    from portal.evaluation import panels, results, voting
+    from portal.evaluation import panels, results
     from portal.evaluation.models import FollowUp, Hearing
     from tests.conftest import AuthActions
 

@@ -35,7 +35,7 @@ def test_demo_seed_and_pages(app, client, runner):
     for url in public:
         assert client.get(url).status_code == 200, url
     assert client.post("/staff/login", data={"username": "pingjia",
-                                             "password": "demo-pingjia-2026"}).status_code == 303
+                                             "password": "demo-evaluation-2026"}).status_code == 303
     staff = ["/staff/", "/staff/evaluation/", "/staff/evaluation/evaluators",
              "/staff/evaluation/followups"]
     staff += [f"/staff/evaluation/matters/{m}" for m in matters]

@@ -11,7 +11,7 @@ from portal import audit
 from portal.errors import DomainError
 from portal.evaluation import panels, services, voting
 from portal.evaluation import pool as evaluator_pool
-from portal.evaluation.models import Ballot, Hearing, PanelMember, Participation, Poll, Recusal
+from portal.evaluation.models import Hearing, PanelMember, Participation, Poll, Recusal
 from portal.extensions import db
 from tests.conftest import AuthActions
 from tests.evaluation import factories
@@ -176,7 +176,7 @@ def test_a_second_vote_is_refused(app, clock):
     voting.cast_ballot(poll.id, member, "satisfied")
     db.session.commit()
     _refused(lambda: voting.cast_ballot(poll.id, member, "unsatisfied"), 409, "您已投票")
-    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 1
+    assert voting.tally(poll) == {"satisfied": 1, "unsatisfied": 0, "abstain": 0}
     assert db.session.scalar(select(func.count()).select_from(Participation)) == 1
 
 
@@ -188,7 +188,8 @@ def test_a_vote_by_a_non_member_or_an_absent_member_is_refused(app, client, cloc
     AuthActions(client).login("panel", "other1")
     response = client.post(f"/staff/panel/polls/{poll.id}/vote", data={"choice": "satisfied"})
     assert response.status_code == 403
-    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
+    assert sum(voting.tally(poll).values()) == 0
+    assert db.session.scalar(select(func.count()).select_from(Participation)) == 0
     staff_user = factories.staff()
     _refused(lambda: voting.cast_ballot(poll.id, staff_user, "satisfied"), 403)
 
@@ -283,12 +284,14 @@ def test_a_closed_poll_cannot_be_edited(app, client, auth, clock):
     assert client.post(f"/staff/evaluation/polls/{poll.id}/close").status_code == 409
     assert client.post(f"/staff/evaluation/polls/{poll.id}/paper",
                        data={k: str(v) for k, v in COUNTS.items()}).status_code == 409
-    # Nor through the database: the tallies, the ballots and the participation are frozen.
+    # Nor through the database: the counts, the cleared tally and the participation are frozen.
+    sealed = db.session.scalar(text("SELECT sealed FROM eval_tally"))
+    assert sealed is None
     for statement in ("UPDATE eval_poll SET manyi_count = 9, bumanyi_count = 0",
                       "UPDATE eval_poll SET status = 'open'",
                       "DELETE FROM eval_poll",
-                      "UPDATE eval_ballot SET choice = 'satisfied'",
-                      "DELETE FROM eval_ballot",
+                      "UPDATE eval_tally SET sealed = 'x'",
+                      "DELETE FROM eval_tally",
                       "DELETE FROM eval_participation"):
         with pytest.raises(DBAPIError):
             db.session.execute(text(statement))

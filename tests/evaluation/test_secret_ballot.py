@@ -1,7 +1,9 @@
-"""The secret ballot: the ballot table holds nothing that links a ballot to a voter."""
-from __future__ import annotations
+"""The secret ballot: no row says how anyone voted; the sealed tally counts each vote once.
 
-import re
+The attacks on the storage (system columns, SELECT and dump order, raw pages) are replayed in
+test_ballot_unlinkability.py; here are the schema, the tally's integrity and the DB guards.
+"""
+from __future__ import annotations
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -9,61 +11,124 @@ from sqlalchemy.exc import DBAPIError
 
 from portal import audit, settings
 from portal.evaluation import voting
-from portal.evaluation.models import OpenVote, PanelMember, Participation
+from portal.evaluation.models import OpenVote, Participation, Poll
 from portal.extensions import db
 from tests.evaluation import factories
 
+MIX = ["satisfied", "unsatisfied", "satisfied", "satisfied", "unsatisfied",
+       "satisfied", "unsatisfied", "satisfied", "satisfied"]
 
-def _voted_poll(clock, choices):
-    hearing, _ = factories.noticed_hearing()
+
+def _open(clock, **kwargs):
+    hearing, _ = factories.noticed_hearing(**kwargs)
     factories.at_hearing(clock, hearing)
     factories.present(hearing)
-    poll = factories.open_poll(hearing)
+    return hearing, factories.open_poll(hearing)
+
+
+def _voted_poll(clock, choices):
+    hearing, poll = _open(clock)
     factories.vote_all(poll, choices)
     return hearing, poll
 
 
-def test_the_ballot_table_links_no_ballot_to_a_voter(clock):
-    choices = ["satisfied", "unsatisfied", "satisfied", "satisfied", "unsatisfied",
-               "satisfied", "unsatisfied", "satisfied", "satisfied"]
-    hearing, poll = _voted_poll(clock, choices)
-    columns = {c["name"] for c in inspect(db.engine).get_columns("eval_ballot")}
-    assert columns == {"id", "poll_id", "choice"}
-    rows = db.session.execute(text("SELECT * FROM eval_ballot")).mappings().all()
-    assert len(rows) == 9 and sorted(r["choice"] for r in rows) == sorted(choices)
-    member_ids = {m.id for m in db.session.scalars(select(PanelMember))}
-    user_ids = {factories.user("panel", f"member{i}").id for i in range(1, 10)}
-    for row in rows:
-        assert set(row) == {"id", "poll_id", "choice"}
-        assert re.fullmatch(r"[0-9a-f]{32}", row["id"])  # random, not a sequence
-        assert row["poll_id"] == poll.id
-        assert not any(str(i) == row["id"] for i in member_ids | user_ids)
-    assert len({r["id"] for r in rows}) == 9
-    # No hidden insertion order either: the SQLite table has no rowid.
-    if db.engine.dialect.name == "sqlite":
-        with pytest.raises(DBAPIError):
-            db.session.execute(text("SELECT rowid FROM eval_ballot"))
-        db.session.rollback()
-        with pytest.raises(DBAPIError):
-            db.session.execute(text("SELECT rowid FROM eval_participation"))
-        db.session.rollback()
-    # Participation says who voted, never how; the open-vote table stays empty.
+def _sealed(poll_id: int) -> str | None:
+    return db.session.scalar(text("SELECT sealed FROM eval_tally WHERE poll_id = :p"),
+                             {"p": poll_id})
+
+
+def test_no_table_holds_a_ballot_and_participation_says_who_never_how(clock):
+    hearing, poll = _voted_poll(clock, MIX)
+    tables = set(inspect(db.engine).get_table_names())
+    assert "eval_ballot" not in tables
+    assert {c["name"] for c in inspect(db.engine).get_columns("eval_tally")} == {
+        "poll_id", "sealed"}
     assert {c["name"] for c in inspect(db.engine).get_columns("eval_participation")} == {
         "poll_id", "member_id"}
     assert len(db.session.scalars(select(Participation)).all()) == 9
     assert db.session.scalars(select(OpenVote)).all() == []
+    # One tally row for the poll, its counts sealed; the staff's count is the participation.
+    assert db.session.scalar(text("SELECT count(*) FROM eval_tally")) == 1
+    assert voting.voted_count(poll.id) == 9
+    assert voting.tally(poll) == {"satisfied": 6, "unsatisfied": 3, "abstain": 0}
+    closed = voting.close_poll(poll.id, factories.staff(), factories.now())
+    db.session.commit()
+    assert (closed.valid_count, closed.manyi_count, closed.bumanyi_count) == (9, 6, 3)
+    assert _sealed(poll.id) is None  # the closer clears it; the counts stand on the poll
     # Votes leave no trace in the audit log (which records actor and time).
     actions = set(db.session.scalars(select(audit.AuditEntry.action)))
     assert not [a for a in actions if "vote" in a or "ballot" in a], actions
 
 
-def test_ballots_never_change(clock):
-    _voted_poll(clock, ["satisfied"] * 9)
-    for statement in ("UPDATE eval_ballot SET choice = 'unsatisfied'",
-                      "DELETE FROM eval_ballot", "DELETE FROM eval_participation"):
+def test_participation_never_changes_and_a_closed_tally_is_frozen(clock):
+    _hearing, poll = _voted_poll(clock, ["satisfied"] * 9)
+    voting.close_poll(poll.id, factories.staff(), factories.now())
+    db.session.commit()
+    for statement in ("UPDATE eval_participation SET member_id = member_id",
+                      "DELETE FROM eval_participation",
+                      "UPDATE eval_tally SET sealed = 'x'",
+                      "UPDATE eval_tally SET sealed = NULL",
+                      "DELETE FROM eval_tally"):
         with pytest.raises(DBAPIError):
             db.session.execute(text(statement))
         db.session.rollback()
+
+
+def test_a_tally_only_for_an_open_electronic_poll(clock):
+    other, _ = factories.noticed_hearing(matter_obj=factories.accepted_matter(number="XF-9"))
+    _hearing, poll = _open(clock)
+    with pytest.raises(DBAPIError):  # never deleted, not even while open
+        db.session.execute(text("DELETE FROM eval_tally"))
+    db.session.rollback()
+    factories.present(other)
+    paper = factories.open_poll(other, mode="paper")
+    assert _sealed(paper.id) is None
+    with pytest.raises(DBAPIError):
+        db.session.execute(text("INSERT INTO eval_tally (poll_id, sealed) VALUES (:p, 'x')"),
+                           {"p": paper.id})
+    db.session.rollback()
+    assert len(_sealed(poll.id)) == 120
+
+
+def test_a_replayed_or_transplanted_tally_stops_the_close(clock):
+    _hearing, poll = _open(clock)
+    factories.vote_all(poll, ["satisfied"] * 3)
+    early = _sealed(poll.id)
+    for i in range(4, 10):
+        voting.cast_ballot(poll.id, factories.user("panel", f"member{i}"), "unsatisfied")
+        db.session.commit()
+    # Someone with SQL access puts back the sealed value from three votes ago.
+    db.session.execute(text("UPDATE eval_tally SET sealed = :s WHERE poll_id = :p"),
+                       {"s": early, "p": poll.id})
+    db.session.commit()
+    with pytest.raises(voting.TallyError) as info:
+        voting.close_poll(poll.id, factories.staff(), factories.now())
+    db.session.rollback()
+    assert "计票 3 票，投票记录 9 人" in info.value.message and info.value.status == 500
+    assert db.session.get(Poll, poll.id, populate_existing=True).status == "open"
+    # A sealed value from another poll does not open here either: the poll id is inside.
+    db.session.execute(text("UPDATE eval_tally SET sealed = :s WHERE poll_id = :p"),
+                       {"s": voting._seal(poll.id + 1, {"satisfied": 9, "unsatisfied": 0,
+                                                        "abstain": 0}), "p": poll.id})
+    with pytest.raises(voting.TallyError):
+        voting.tally(poll)
+    db.session.rollback()
+
+
+def test_without_the_data_key_nobody_can_vote_or_count(app, clock):
+    _hearing, poll = _open(clock)
+    factories.vote_all(poll, ["satisfied"])
+    member2 = factories.user("panel", "member2")
+    app.config["DATA_KEY"] = "another-key"
+    with pytest.raises(voting.TallyError):
+        voting.cast_ballot(poll.id, member2, "satisfied")
+    db.session.rollback()
+    with pytest.raises(voting.TallyError):
+        voting.close_poll(poll.id, factories.staff(), factories.now())
+    db.session.rollback()
+    app.config["DATA_KEY"] = "test-data-key"
+    assert voting.voted_count(poll.id) == 1
+    assert voting.tally(poll)["satisfied"] == 1
 
 
 def test_an_open_ballot_when_settings_say_so(clock):

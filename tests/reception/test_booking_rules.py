@@ -203,15 +203,10 @@ def test_staff_closures_and_extra_working_days_change_the_window(app):
     assert window.closes_at == calendar.local(date(2026, 11, 19), time(17, 0))
 
 
-def test_unknown_year_falls_back_to_weekdays_and_warns(app):
+def test_unknown_year_falls_back_to_weekdays(app):
     cal = calendar.WorkingCalendar()
     assert cal.is_working_day(date(2027, 1, 4)) is True    # Monday
     assert cal.is_working_day(date(2027, 1, 9)) is False   # Saturday
-    assert "2027年" in calendar.unknown_year_warning(date(2026, 11, 18))
-    assert calendar.unknown_year_warning(date(2026, 6, 1)) is None
-    db.session.add(calendar.CalendarOverride(day=date(2027, 1, 1), is_working=False, note="元旦"))
-    db.session.commit()
-    assert calendar.unknown_year_warning(date(2026, 11, 18)) is None
 
 
 def test_cutoff_time_follows_settings(app, clock):
@@ -224,28 +219,10 @@ def test_cutoff_time_follows_settings(app, clock):
 
 # --- no-shows --------------------------------------------------------------------------------
 
-def _no_show(clock, number: str, day: date):
-    saved = clock.current
-    clock.set(datetime.combine(day - timedelta(days=1), time(9)))  # created before that day
-    session = factories.session(day=day)
-    clock.set(saved)
-    booking = services.Booking(**{  # recorded history: insert as the day's outcome
-        "code": services._new_code(), "session_id": session.id,
-        "place_id": db.session.scalar(select(services.Place.id).where(
-            services.Place.session_id == session.id).limit(1)),
-        "name": "张三", "id_cipher": privacy.encrypt(number), "id_hash": privacy.lookup_hash(number),
-        "id_last4": number[-4:], "phone_cipher": privacy.encrypt("13800000000"),
-        "phone_hash": privacy.lookup_hash("13800000000"), "category": "征地拆迁",
-        "summary_cipher": privacy.encrypt("事项"), "party_size": 1, "status": "no_show",
-        "created_at": calendar.now(), "updated_at": calendar.now()})
-    db.session.add(booking)
-    db.session.commit()
-
-
 def test_three_no_shows_in_ninety_days_suspend_booking_for_thirty_days(app, clock):
     number = factories.id_number(seq=9)
     for day in (date(2026, 9, 14), date(2026, 10, 19), date(2026, 11, 2)):
-        _no_show(clock, number, day)
+        factories.recorded_no_show(clock, number, day)
     session = factories.session()
     error = refused(session, "id_number", id_number=number)
     assert "暂停预约至 2026年12月2日" in error.reasons["id_number"]
@@ -256,14 +233,14 @@ def test_three_no_shows_in_ninety_days_suspend_booking_for_thirty_days(app, cloc
 def test_no_shows_outside_the_window_do_not_count(app, clock):
     number = factories.id_number(seq=10)
     for day in (date(2026, 6, 1), date(2026, 10, 19), date(2026, 11, 2)):
-        _no_show(clock, number, day)
+        factories.recorded_no_show(clock, number, day)
     factories.book(factories.session(), id_number=number)
 
 
 def test_suspension_ends_after_thirty_days(app, clock):
     number = factories.id_number(seq=11)
     for day in (date(2026, 9, 14), date(2026, 10, 19), date(2026, 11, 2)):
-        _no_show(clock, number, day)
+        factories.recorded_no_show(clock, number, day)
     later = factories.session(day=date(2026, 12, 7))
     clock.set(datetime(2026, 12, 3, 9, 0))
     factories.book(later, id_number=number)
