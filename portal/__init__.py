@@ -187,19 +187,25 @@ def _log_unexpected(app: Flask, error: Exception) -> None:
     """Log an unhandled error. A database error's message can quote the data itself
     (PostgreSQL: 'DETAIL: Key (id_hash)=(...) already exists', 'invalid input syntax for type
     integer: "..."'), so for those only the kind of error, its SQLSTATE and constraint, the
-    statement (placeholders only: the engine hides parameters) and the stack are logged."""
+    statement (placeholders only: the engine hides parameters) and the stack are logged —
+    also when the database error is only the cause or context of the one raised."""
     where = f"{request.method} {request.path}"
-    if not isinstance(error, StatementError):
+    chain, seen = [], error
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    db_error = next((e for e in chain if isinstance(e, StatementError)), None)
+    if db_error is None:
         app.logger.exception("unhandled error on %s", where)
         return
-    orig = error.orig
+    orig = db_error.orig
     diag = getattr(orig, "diag", None)
     app.logger.error(
-        "unhandled database error on %s: %s (%s.%s, SQLSTATE %s, constraint %s)\n"
-        "[SQL: %s]\nTraceback (message left out: it may quote personal data):\n%s",
-        where, type(error).__name__, type(orig).__module__, type(orig).__name__,
-        getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None),
-        getattr(diag, "constraint_name", None), error.statement,
+        "unhandled database error on %s: %s from %s (%s.%s, SQLSTATE %s, constraint %s)\n"
+        "[SQL: %s]\nTraceback (messages left out: they may quote personal data):\n%s",
+        where, type(error).__name__, type(db_error).__name__, type(orig).__module__,
+        type(orig).__name__, getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None),
+        getattr(diag, "constraint_name", None), db_error.statement,
         "".join(traceback.format_tb(error.__traceback__)).rstrip())
 
 

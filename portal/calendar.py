@@ -19,6 +19,7 @@ from portal.extensions import UTCDateTime, db
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEKDAYS = "一二三四五六日"
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # the dates the portal accepts anywhere (request_guard)
 
 
 class CalendarOverride(db.Model):
@@ -40,6 +41,8 @@ def local(day: date, at: time) -> datetime:
 
 def known_year(year: int) -> bool:
     """True when chinesecalendar has the State Council's schedule for ``year``."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return False
     try:
         chinese_calendar.is_workday(date(year, 6, 1))
     except NotImplementedError:
@@ -109,6 +112,8 @@ def unsettled_year_warnings(today: date) -> list[str]:
 
 def set_year_confirmed(year: int, confirmed: bool, actor, now: datetime) -> None:
     """An administrator confirms (or withdraws) that ``year`` is entered in full (audited)."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise DomainError(f"年份应在 {FIRST_YEAR}–{LAST_YEAR} 之间", status=404)
     if known_year(year):
         raise DomainError(f"{year}年的安排已内置，无需确认", status=409)
     row = db.session.get(CalendarYear, year)

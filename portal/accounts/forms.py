@@ -1,9 +1,9 @@
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal.accounts.models import ROLES
 from portal.accounts.passwords import MAX_LENGTH
-from portal.forms import PortalForm, choices
+from portal.forms import DateField, PortalForm, choices
 
 TOO_LONG = f"密码最多 {MAX_LENGTH} 位"
 
@@ -28,6 +28,6 @@ class PasswordForm(PortalForm):
 
 
 class CalendarOverrideForm(PortalForm):
-    day = StringField("日期", validators=[DataRequired("请填写日期")])
+    day = DateField("日期", validators=[InputRequired("请填写日期")])
     is_working = BooleanField("当天上班（调休上班日）")
     note = StringField("说明", validators=[Length(max=100, message="说明最多 100 字")])

@@ -163,22 +163,18 @@ def rule_settings():
 def working_calendar():
     form = CalendarOverrideForm()
     if form.validate_on_submit():
-        try:
-            day = date.fromisoformat(form.day.data.strip())
-        except ValueError:
-            form.day.errors = ["日期格式应为 2027-01-01"]
-        else:
-            row = db.session.get(calendar.CalendarOverride, day)
-            if row is None:
-                row = calendar.CalendarOverride(day=day)
-                db.session.add(row)
-            row.is_working = form.is_working.data
-            row.note = form.note.data.strip()
-            audit.record("calendar.set", "calendar", day.isoformat(),
-                         is_working=row.is_working, note=row.note)
-            db.session.commit()
-            flash(f"已设置 {calendar.format_date(day)} 为{'工作日' if row.is_working else '休息日'}")
-            return hypermedia.see_other(url_for("accounts.working_calendar"))
+        day = form.day.data
+        row = db.session.get(calendar.CalendarOverride, day)
+        if row is None:
+            row = calendar.CalendarOverride(day=day)
+            db.session.add(row)
+        row.is_working = form.is_working.data
+        row.note = form.note.data.strip()
+        audit.record("calendar.set", "calendar", day.isoformat(),
+                     is_working=row.is_working, note=row.note)
+        db.session.commit()
+        flash(f"已设置 {calendar.format_date(day)} 为{'工作日' if row.is_working else '休息日'}")
+        return hypermedia.see_other(url_for("accounts.working_calendar"))
     overrides = db.session.scalars(
         select(calendar.CalendarOverride).order_by(calendar.CalendarOverride.day.desc())
     ).all()

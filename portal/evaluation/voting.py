@@ -242,8 +242,9 @@ def _checkpoint_after_commit() -> None:
 
 def _close_tally(poll: Poll) -> dict[str, int]:
     """The electronic count at close (poll row held exclusively): the tally must add up to the
-    participation rows (and, for an open poll, to the open votes); then it is cleared — before
-    the poll's status changes, which the tally's trigger requires."""
+    participation rows (and, in a 记名 poll, to the open votes); then it is cleared — before the
+    poll's status changes, which the tally's trigger requires — so that the tally row's last
+    writer is the closer, not the last voter."""
     counts = tally(poll)
     voted = voted_count(poll.id)
     if sum(counts.values()) != voted:

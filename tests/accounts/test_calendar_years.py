@@ -71,3 +71,19 @@ def test_confirming_is_admin_only_audited_and_can_be_withdrawn(app, client, auth
     actions = list(db.session.scalars(select(audit.AuditEntry.action)
                                       .where(audit.AuditEntry.object_type == "calendar_year")))
     assert actions == ["calendar.year_confirm", "calendar.year_revoke"]
+
+
+@pytest.mark.parametrize("year", [0, 1999, 2100, 99999])
+def test_years_outside_the_range_are_refused_not_a_500(client, auth, year):
+    auth.login("admin")
+    response = client.post(f"/staff/calendar/years/{year}/confirm", follow_redirects=True)
+    assert response.status_code == 200 and "年份应在 2000–2099 之间" in response.text
+    assert db.session.scalar(select(calendar.CalendarYear)) is None
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2027-02-30", "明天"])
+def test_calendar_days_outside_the_range_are_refused(client, auth, day):
+    auth.login("admin")
+    response = client.post("/staff/calendar", data={"day": day, "note": "测试"})
+    assert response.status_code == 422
+    assert db.session.scalar(select(calendar.CalendarOverride)) is None

@@ -5,14 +5,21 @@ test_ballot_unlinkability.py; here are the schema, the tally's integrity and the
 """
 from __future__ import annotations
 
+import uuid
+from datetime import date, datetime, time
+from pathlib import Path
+
 import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
-from portal import audit, settings
+from portal import audit, create_app, settings
 from portal.evaluation import voting
 from portal.evaluation.models import OpenVote, Participation, Poll
 from portal.extensions import db
+from tests.conftest import PG_URL, base_config
 from tests.evaluation import factories
 
 MIX = ["satisfied", "unsatisfied", "satisfied", "satisfied", "unsatisfied",
@@ -142,3 +149,93 @@ def test_an_open_ballot_when_settings_say_so(clock):
     db.session.commit()
     # 4 满意 of 9 present is not more than half.
     assert (closed.valid_count, closed.abstain_count, closed.result) == (9, 1, "unsatisfied")
+
+
+# --- the migration: ballots of a poll open at upgrade time become its sealed tally -----------
+
+def _insert(conn, table: str, **values) -> int:
+    """A row with the given values and a plain filler for every other NOT NULL column."""
+    reflected = sa.Table(table, sa.MetaData(), autoload_with=conn)
+    fillers = {sa.Integer: 0, sa.String: "x", sa.Text: "x", sa.Boolean: False,
+               sa.Date: date(2026, 11, 23), sa.Time: time(9, 30),
+               sa.DateTime: datetime(2026, 11, 18, 2, 0)}
+    for column in reflected.columns:
+        if column.name in values or column.nullable or column.name == "id":
+            continue
+        values[column.name] = next(v for t, v in fillers.items() if isinstance(column.type, t))
+    if "id" in reflected.columns and "id" not in values:
+        return conn.execute(reflected.insert().values(values).returning(reflected.c.id)).scalar()
+    conn.execute(reflected.insert().values(values))
+    return 0
+
+
+def _poll_with_ballots(conn, number: str, status: str, ballots: list[str],
+                       ids: list[str]) -> int:
+    matter = _insert(conn, "eval_matter", number=number, number_key=number, level="county",
+                     status="noticed", petitioner_id_last4="1234",
+                     petitioner_id_hash="0" * 64)
+    hearing = _insert(conn, "eval_hearing", matter_id=matter, level="county", status="noticed")
+    closed = {} if status == "open" else dict(
+        valid_count=len(ballots), manyi_count=ballots.count("satisfied"),
+        bumanyi_count=ballots.count("unsatisfied"), abstain_count=0, result="satisfied")
+    poll = _insert(conn, "eval_poll", hearing_id=hearing, mode="electronic", secret=True,
+                   pass_rule="half", status=status, panel_size=len(ballots),
+                   present_count=len(ballots), quorum=0,
+                   **closed)
+    for i, choice in enumerate(ballots):
+        evaluator = _insert(conn, "eval_evaluator", name=f"{number}-{i}", category="律师",
+                            active=True)
+        member = _insert(conn, "eval_panel_member", hearing_id=hearing, evaluator_id=evaluator,
+                         present=True)
+        _insert(conn, "eval_participation", poll_id=poll, member_id=member)
+        ids.append(uuid.uuid4().hex)
+        _insert(conn, "eval_ballot", id=ids[-1], poll_id=poll, choice=choice)
+    return poll
+
+
+@pytest.fixture(params=["sqlite"] + (["postgresql"] if PG_URL else []))
+def fresh_database(request, tmp_path):
+    """An empty database of its own (on PostgreSQL: a second database, dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    server = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"{sa.engine.make_url(PG_URL).database}_migration_0004"
+    with server.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    yield sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with server.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    server.dispose()
+
+
+def test_the_upgrade_turns_an_open_poll_s_ballots_into_its_sealed_tally(tmp_path, fresh_database,
+                                                                          clock):
+    app = create_app(base_config(tmp_path, fresh_database))
+    with app.app_context():
+        upgrade(revision="0003_booking_place_index")
+        ballot_ids: list[str] = []
+        with db.engine.begin() as conn:
+            open_id = _poll_with_ballots(conn, "XF-OPEN", "open",
+                                         ["satisfied", "unsatisfied", "satisfied"], ballot_ids)
+            closed_id = _poll_with_ballots(conn, "XF-CLOSED", "closed", ["satisfied"] * 5,
+                                           ballot_ids)
+        upgrade(revision="0004_secret_tally")
+        assert "eval_ballot" not in inspect(db.engine).get_table_names()
+        if db.engine.dialect.name == "sqlite":
+            # Dropped with secure_delete on: once the WAL is checkpointed (the last connection
+            # closing does it), no byte of any ballot is left on the free pages of the file.
+            db.session.remove()
+            db.engine.dispose()
+            raw = Path(fresh_database.removeprefix("sqlite:///")).read_bytes()
+            assert not [i for i in ballot_ids if i.encode() in raw]
+        assert _sealed(closed_id) is None
+        assert len(_sealed(open_id)) == 120
+        poll = db.session.get(Poll, open_id)
+        assert voting.tally(poll) == {"satisfied": 2, "unsatisfied": 1, "abstain": 0}
+        closed = voting.close_poll(open_id, factories.staff(), factories.now())
+        db.session.commit()
+        assert (closed.manyi_count, closed.bumanyi_count, closed.result) == (2, 1, "satisfied")
+        db.session.remove()
+        db.engine.dispose()

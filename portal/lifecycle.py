@@ -1,0 +1,118 @@
+"""Lifecycles: the one place that says which status may follow which, for whom, and when.
+
+Each domain declares a ``Lifecycle`` per stateful record (a booking, a session, a matter ...):
+its statuses with their Chinese labels and its transitions. ``fire`` is the only code that
+assigns ``status``; it checks the transition, applies it and emits the domain event.
+Templates and views ask ``actions_for`` which actions are open to a user now, so no template
+compares status strings and no rule is written twice.
+
+Domain-free: guards are functions the domain passes in.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+
+from portal import events
+from portal.errors import DomainError
+from portal.extensions import db
+
+# A guard says why a transition may not happen now (Chinese), or None when it may.
+Guard = Callable[[Any, Any], str | None]
+
+STAFF_ROLES = frozenset({"admin", "reception", "evaluation", "panel"})
+
+
+@dataclass(frozen=True)
+class Transition:
+    event: str  # "confirm"
+    sources: frozenset[str]
+    target: str
+    label: str  # the verb on the button and in messages: "确认"
+    roles: frozenset[str] = frozenset()  # empty: no role check (citizen or system act)
+    guards: tuple[Guard, ...] = ()
+    audited: bool = True
+
+
+@dataclass
+class Context:
+    """What a guard may look at besides the object."""
+
+    user: Any = None
+    now: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Lifecycle:
+    def __init__(self, name: str, statuses: dict[str, str], transitions: Iterable[Transition],
+                 initial: str, object_type: str | None = None):
+        self.name = name
+        self.initial = initial
+        self.object_type = object_type or name
+        self.statuses = statuses
+        self.transitions = {t.event: t for t in transitions}
+        for t in self.transitions.values():
+            unknown = (set(t.sources) | {t.target}) - set(statuses)
+            if unknown:
+                raise ValueError(f"{name}.{t.event}: unknown statuses {sorted(unknown)}")
+
+    def new(self, model, **fields):
+        """A new record of ``model`` in the initial status (the other way a status is set)."""
+        return model(status=self.initial, **fields)
+
+    def __getitem__(self, event: str) -> Transition:
+        return self.transitions[event]
+
+    def label(self, status: str) -> str:
+        return self.statuses[status]
+
+    def refusal(self, obj, event: str, user=None, now=None, **extra) -> str | None:
+        """Why ``event`` may not happen to ``obj`` now (Chinese), or None when it may."""
+        t = self.transitions[event]
+        if obj.status not in t.sources:
+            return f"当前状态为“{self.statuses[obj.status]}”，不能{t.label}"
+        if t.roles and not _has_role(user, t.roles):
+            return f"您的账号不能{t.label}"
+        context = Context(user=user, now=now, extra=extra)
+        for guard in t.guards:
+            if message := guard(obj, context):
+                return message
+        return None
+
+    def can(self, obj, event: str, user=None, now=None, **extra) -> bool:
+        return self.refusal(obj, event, user, now, **extra) is None
+
+    def actions_for(self, obj, user=None, now=None, **extra) -> list[Transition]:
+        """The transitions open to ``user`` for ``obj`` now, in declaration order."""
+        return [t for t in self.transitions.values() if self.can(obj, t.event, user, now, **extra)]
+
+    def fire(self, obj, event: str, actor=None, now=None, status: int = 409, **detail) -> None:
+        """Check and apply a transition, then emit ``<name>.<event>`` in this transaction."""
+        if message := self.refusal(obj, event, actor, now):
+            raise DomainError(message, status=403 if message.startswith("您的账号") else status)
+        t = self.transitions[event]
+        obj.status = t.target
+        db.session.flush()
+        events.emit(f"{self.name}.{event}", self.object_type, obj.id, actor=actor,
+                    audited=t.audited, **detail)
+
+    def fire_where(self, model, event: str, *criteria, actor=None, object_id=None,
+                   values: dict | None = None, **detail) -> int:
+        """Apply a transition to every row of ``model`` matching ``criteria`` in one UPDATE
+        (rows in other statuses are left alone); emit one event with the count."""
+        t = self.transitions[event]
+        result = db.session.execute(
+            update(model).where(model.status.in_(t.sources), *criteria)
+            .values(status=t.target, **(values or {})))
+        events.emit(f"{self.name}.{event}", self.object_type, object_id, actor=actor,
+                    audited=t.audited, count=result.rowcount, **detail)
+        return result.rowcount
+
+
+def _has_role(user, roles: frozenset[str]) -> bool:
+    role = getattr(user, "role", None)
+    # Administrators may do every staff act except a panel member's own vote.
+    return role in roles or (role == "admin" and roles != frozenset({"panel"}))
