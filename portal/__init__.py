@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from portal import calendar, config, hypermedia, privacy, request_guard
+from portal import audit, calendar, config, events, hypermedia, lifecycle, privacy, request_guard
 from portal.extensions import configure_sqlite, csrf, db, htmx, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -99,6 +99,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             configure_sqlite(db.engine)
 
     _register_blueprints(app)
+    # Side effects of domain events run in the same transaction as the change.
+    events.subscribe("", audit.record_event)
     _register_templating(app)
     _register_errors(app)
     _register_headers(app)
@@ -142,6 +144,8 @@ def _register_templating(app: Flask) -> None:
         mask_name=privacy.mask_name,
         mask_phone=privacy.mask_phone,
     )
+    # Templates ask the lifecycles which actions are open; they never compare statuses.
+    app.jinja_env.globals.update(open_actions=lifecycle.open_actions, can=lifecycle.can)
     if app.config.get("TESTING"):
         from jinja2 import StrictUndefined
 

@@ -87,6 +87,14 @@ def record(action: str, obj_type: str, obj_id, actor=None, **detail) -> AuditEnt
     return entry
 
 
+def record_event(event) -> None:
+    """The audit log as a subscriber of domain events (``portal.events``, wired in the
+    factory): every audited event becomes an entry, in the transaction of the change."""
+    if event.audited:
+        record(event.name, event.object_type, event.object_id, actor=event.actor,
+               **event.detail)
+
+
 def verify_chain() -> tuple[int, int | None]:
     """Return (entries checked, id of the first broken entry or None)."""
     expected_prev = GENESIS

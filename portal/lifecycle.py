@@ -16,14 +16,14 @@ from typing import Any
 
 from sqlalchemy import update
 
-from portal import events
+from portal import calendar, events
 from portal.errors import DomainError
 from portal.extensions import db
 
 # A guard says why a transition may not happen now (Chinese), or None when it may.
 Guard = Callable[[Any, Any], str | None]
 
-STAFF_ROLES = frozenset({"admin", "reception", "evaluation", "panel"})
+REGISTRY: dict[str, Lifecycle] = {}
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,9 @@ class Lifecycle:
             unknown = (set(t.sources) | {t.target}) - set(statuses)
             if unknown:
                 raise ValueError(f"{name}.{t.event}: unknown statuses {sorted(unknown)}")
+        if initial not in statuses:
+            raise ValueError(f"{name}: unknown initial status {initial}")
+        REGISTRY[name] = self
 
     def new(self, model, **fields):
         """A new record of ``model`` in the initial status (the other way a status is set)."""
@@ -116,3 +119,21 @@ def _has_role(user, roles: frozenset[str]) -> bool:
     role = getattr(user, "role", None)
     # Administrators may do every staff act except a panel member's own vote.
     return role in roles or (role == "admin" and roles != frozenset({"panel"}))
+
+
+# --- for templates: what may this user do to this object now? ------------------------------
+
+def open_actions(name: str, obj, **extra) -> list[Transition]:
+    """Jinja global: ``open_actions('booking', b)`` — the actions the current user may take."""
+    return REGISTRY[name].actions_for(obj, _current_user(), calendar.now(), **extra)
+
+
+def can(name: str, obj, event: str, **extra) -> bool:
+    """Jinja global: ``can('hearing', h, 'notice')``."""
+    return REGISTRY[name].can(obj, event, _current_user(), calendar.now(), **extra)
+
+
+def _current_user():
+    from flask_login import current_user
+
+    return current_user if current_user.is_authenticated else None
