@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     # Only the factory knows every domain (see CONVENTIONS.md, "shape of the imports").
     from portal import home
     from portal.accounts.views import bp as accounts_bp
+    from portal.admin.views import bp as admin_bp
     from portal.evaluation.views import panel_bp as evaluation_panel
     from portal.evaluation.views import public_bp as evaluation_public
     from portal.evaluation.views import staff_bp as evaluation_staff
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(home.bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(reception_public)
     app.register_blueprint(reception_staff)
     app.register_blueprint(evaluation_public)

@@ -13,8 +13,6 @@ import chinese_calendar
 from sqlalchemy import Date, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal import audit
-from portal.errors import DomainError
 from portal.extensions import UTCDateTime, db
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -108,24 +106,6 @@ def unsettled_year_warnings(today: date) -> list[str]:
         "请在“工作日历”中录入放假日和调休上班日，全部录入后由管理员确认该年日历。"
         for year in years if not year_settled(year, confirmed)
     ]
-
-
-def set_year_confirmed(year: int, confirmed: bool, actor, now: datetime) -> None:
-    """An administrator confirms (or withdraws) that ``year`` is entered in full (audited)."""
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise DomainError(f"年份应在 {FIRST_YEAR}–{LAST_YEAR} 之间", status=404)
-    if known_year(year):
-        raise DomainError(f"{year}年的安排已内置，无需确认", status=409)
-    row = db.session.get(CalendarYear, year)
-    if confirmed and row is None:
-        db.session.add(CalendarYear(year=year, confirmed_at=now,
-                                    confirmed_by=getattr(actor, "username", str(actor))))
-    elif not confirmed and row is not None:
-        db.session.delete(row)
-    else:
-        raise DomainError(f"{year}年日历{'已经确认' if confirmed else '尚未确认'}", status=409)
-    audit.record("calendar.year_confirm" if confirmed else "calendar.year_revoke",
-                 "calendar_year", year, actor=actor)
 
 
 def format_date(day: date) -> str:

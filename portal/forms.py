@@ -57,7 +57,10 @@ class DateField(wtforms.DateField):
     period computed from 9999-12-25 would overflow Python's date."""
 
     def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("日期格式不正确，应为 2027-01-01 这样的日期") from None
         if self.data is not None and not MIN_DATE <= self.data <= MAX_DATE:
             self.data = None
             raise ValueError(DATE_RANGE_MESSAGE)

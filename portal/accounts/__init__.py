@@ -1,1 +1,1 @@
-"""Staff accounts, roles, login, and the administrator's pages (users, settings, calendar, audit)."""
+"""Staff accounts, roles, login, sessions and passwords."""

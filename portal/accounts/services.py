@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
-from portal import audit
+from portal import events
+from portal.accounts import throttle
 from portal.accounts.models import ROLES, User
 from portal.accounts.passwords import password_problem
 from portal.errors import DomainError
@@ -63,8 +65,8 @@ def create_user(username: str, role: str, password: str, display_name: str = "",
     )
     db.session.add(user)
     db.session.flush()
-    audit.record("user.create", "user", user.id, actor=actor or "命令行", role=role,
-                 username=username)
+    events.emit("user.create", "user", user.id, actor=actor or "命令行", role=role,
+                username=username)
     return user
 
 
@@ -89,12 +91,43 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
+@dataclass(frozen=True)
+class LoginAttempt:
+    username: str  # normalised
+    password: str
+    address: str
+    known_device: bool  # this browser has logged in to the account before
+    now: datetime
+
+
+class LoginRefused(DomainError):
+    """Refused before the password was checked (locked or backing off)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, status=429)
+        self.retry_after = retry_after
+
+
+def log_in(attempt: LoginAttempt) -> User | None:
+    """The user when the password is right; None (and the failure recorded) when not."""
+    if refused := throttle.refusal(attempt.username, attempt.address, attempt.now,
+                                   known_device=attempt.known_device):
+        raise LoginRefused(refused.message, refused.retry_after)
+    user = authenticate(attempt.username, attempt.password)
+    if user is None:
+        throttle.record_failure(attempt.username, attempt.address, attempt.now)
+        return None
+    throttle.clear(attempt.username, attempt.address)
+    events.emit("user.login", "user", user.id, actor=user)
+    return user
+
+
 def set_active(user: User, active: bool, actor) -> None:
     if user.id == getattr(actor, "id", None) and not active:
         raise DomainError("不能停用自己的账号")
     user.active = active
     user.session_version += 1  # ends the account's open sessions
-    audit.record("user.activate" if active else "user.deactivate", "user", user.id, actor=actor)
+    events.emit("user.activate" if active else "user.deactivate", "user", user.id, actor=actor)
 
 
 def reset_password(user: User, password: str, actor) -> None:
@@ -102,4 +135,4 @@ def reset_password(user: User, password: str, actor) -> None:
         raise DomainError({"password": problem})
     user.password_hash = hash_password(password)
     user.session_version += 1
-    audit.record("user.password_reset", "user", user.id, actor=actor)
+    events.emit("user.password_reset", "user", user.id, actor=actor)

@@ -16,8 +16,6 @@ from flask import current_app, flash, request, session
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from portal.extensions import db
-
 AUTH_AT = "auth_at"
 SEEN_AT = "seen_at"
 
@@ -37,11 +35,13 @@ def start(user) -> None:
 
 
 def end() -> None:
-    """Logout: the account's other copies of this cookie stop working too."""
+    """Logout, in the caller's transaction: the account's session version changes, so every
+    copy of this cookie stops working too. ``forget`` then clears this browser's session."""
     if current_user.is_authenticated:
-        user = current_user._get_current_object()
-        user.session_version += 1
-        db.session.commit()
+        current_user._get_current_object().session_version += 1
+
+
+def forget() -> None:
     logout_user()
     session.clear()
 

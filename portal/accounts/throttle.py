@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
-from portal import audit, calendar
+from portal import calendar, events
 from portal.accounts.models import LoginFailure
 from portal.extensions import db
 
@@ -130,5 +130,5 @@ def lift(username: str, actor) -> int:
     """An administrator lifts every lock and back-off of an account (audited)."""
     removed = db.session.execute(
         delete(LoginFailure).where(LoginFailure.username == username)).rowcount
-    audit.record("user.unlock", "user", username, actor=actor, failures=removed)
+    events.emit("user.unlock", "user", username, actor=actor, failures=removed)
     return removed

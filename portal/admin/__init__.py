@@ -1,0 +1,1 @@
+"""Administration pages: rule settings, the working calendar, the audit log."""

@@ -1,0 +1,98 @@
+"""Administration pages under /staff: rule settings, the working calendar, the audit log."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, request, url_for
+from flask_login import current_user
+
+from portal import calendar, hypermedia, request_guard, settings
+from portal.access import role_required
+from portal.actions import perform
+from portal.admin import queries, services
+from portal.admin.forms import CalendarOverrideForm
+from portal.extensions import db
+from portal.forms import EmptyForm
+
+bp = Blueprint("admin", __name__, url_prefix="/staff")
+
+
+def _see(endpoint: str):
+    return lambda _result=None: hypermedia.see_other(url_for(endpoint))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@role_required("admin")
+def rule_settings():
+    form = EmptyForm()
+    values = settings.current_values()
+
+    def page(errors=None, shown=None):
+        groups: dict[str, list] = {}
+        for spec in settings.REGISTRY.values():
+            groups.setdefault(spec.group, []).append(spec)
+        return hypermedia.render("admin/settings.html", form=form, groups=groups,
+                                 values=shown or values, errors=errors or {},
+                                 status=422 if errors else 200)
+
+    if not form.validate_on_submit():
+        return page()
+    # A field left out of the form keeps its current value.
+    submitted = {key: request.form.get(key, settings.as_text(values[key]))
+                 for key in settings.REGISTRY}
+    return perform(lambda: services.save_settings(submitted, current_user),
+                   success=_see("admin.rule_settings"), done="规则设置已保存",
+                   failure=lambda error: page(error.reasons, {**values, **submitted}))
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@role_required("admin", "reception")
+def working_calendar():
+    form = CalendarOverrideForm()
+
+    def page(status=200):
+        today = calendar.now().date()
+        return hypermedia.render(
+            "admin/calendar.html", form=form, overrides=queries.calendar_overrides(),
+            delete_form=EmptyForm(), years=queries.calendar_years(today),
+            known_years=[y for y in (today.year, today.year + 1) if calendar.known_year(y)],
+            status=status)
+
+    if not form.validate_on_submit():
+        return page(422 if form.errors else 200)
+    day = form.day.data
+    return perform(
+        lambda: services.set_calendar_day(day, form.is_working.data, form.note.data,
+                                          current_user),
+        success=_see("admin.working_calendar"), form=form, failure=lambda _e: page(422),
+        done=f"已设置 {calendar.format_date(day)} 为{'工作日' if form.is_working.data else '休息日'}")
+
+
+@bp.post("/calendar/<day>/delete")
+@role_required("admin", "reception")
+def delete_calendar_override(day: str):
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    db.get_or_404(calendar.CalendarOverride, parsed)
+    return perform(lambda: services.delete_calendar_day(parsed, current_user),
+                   success=_see("admin.working_calendar"), back=url_for("admin.working_calendar"),
+                   done=f"已删除 {calendar.format_date(parsed)} 的设置")
+
+
+@bp.post("/calendar/years/<int:year>/<any(confirm, revoke):action>")
+@role_required("admin")
+def confirm_calendar_year(year: int, action: str):
+    return perform(
+        lambda: services.set_year_confirmed(year, action == "confirm", current_user,
+                                            calendar.now()),
+        success=_see("admin.working_calendar"), back=url_for("admin.working_calendar"),
+        done=f"{year}年日历已{'确认' if action == 'confirm' else '撤销确认'}")
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit_log():
+    entries = queries.audit_page(request_guard.arg_int("before"))
+    return hypermedia.render("admin/audit.html", entries=entries)
