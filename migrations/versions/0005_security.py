@@ -34,12 +34,15 @@ def _hashes(*columns: str) -> str:
 
 def upgrade():
     with op.batch_alter_table("booking", schema=None) as batch_op:
-        batch_op.create_check_constraint(op.f("ck_booking_id_last4_canonical"), _id_tail("id_last4"))
-        batch_op.create_check_constraint(op.f("ck_booking_keyed_hashes"), _hashes("id_hash", "phone_hash"))
+        batch_op.create_check_constraint(op.f("ck_booking_id_last4_canonical"),
+                                         _id_tail("id_last4"))
+        batch_op.create_check_constraint(op.f("ck_booking_keyed_hashes"),
+                                         _hashes("id_hash", "phone_hash"))
     with op.batch_alter_table("eval_matter", schema=None) as batch_op:
         batch_op.create_check_constraint(op.f("ck_eval_matter_petitioner_id_last4_canonical"),
                                          _id_tail("petitioner_id_last4"))
-        batch_op.create_check_constraint(op.f("ck_eval_matter_keyed_hashes"), _hashes("petitioner_id_hash"))
+        batch_op.create_check_constraint(op.f("ck_eval_matter_keyed_hashes"),
+                                         _hashes("petitioner_id_hash"))
 
     op.create_table(
         "login_failure",

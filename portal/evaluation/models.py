@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import privacy
 from portal.extensions import UTCDateTime, db
+from portal.identity import id_tail_check_sql, keyed_hash_check_sql
 
 EVALUATOR_CATEGORIES = ("人大代表", "政协委员", "律师", "群众代表", "网友代表", "邻里", "同事", "其他")
 LEVELS = {"county": "县评价小组", "township": "镇乡/部门评价小组"}
@@ -78,11 +79,6 @@ def _where(sql: str) -> dict:
     return {"sqlite_where": text(sql), "postgresql_where": text(sql)}
 
 
-def normalise_number(number: str) -> str:
-    """Matter numbers match case- and space-insensitively: ' xf-2026 -001 ' == 'XF-2026-001'."""
-    return "".join((number or "").split()).upper()
-
-
 USER_FK = "user_account.id"
 
 
@@ -92,6 +88,10 @@ class Matter(db.Model):
         CheckConstraint(_in("status", MATTER_STATUSES), name="status"),
         CheckConstraint(_in("level", LEVELS), name="level"),
         CheckConstraint("result IS NULL OR " + _in("result", RESULTS), name="result"),
+        # Identifiers only in canonical form (identity.canonical): one person, one hash.
+        CheckConstraint(id_tail_check_sql("petitioner_id_last4"),
+                        name="petitioner_id_last4_canonical"),
+        CheckConstraint(keyed_hash_check_sql("petitioner_id_hash"), name="keyed_hashes"),
         Index("ix_eval_matter_status", "status"),
     )
 
