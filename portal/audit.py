@@ -62,7 +62,7 @@ class AuditEntry(db.Model):
         return json.loads(self.detail or "{}")
 
 
-def record(action: str, obj_type: str, obj_id, actor=None, **detail) -> AuditEntry:
+def record(action: str, obj_type: str, obj_id, /, actor=None, **detail) -> AuditEntry:
     """Add an entry to the current transaction; it commits or rolls back with the change."""
     session = db.session
     if session.get_bind().dialect.name == "postgresql":

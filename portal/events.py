@@ -38,9 +38,10 @@ def subscribe(prefix: str, subscriber: Subscriber) -> None:
         _subscribers.append((prefix, subscriber))
 
 
-def emit(name: str, object_type: str, object_id, actor=None, audited: bool = True,
+def emit(name: str, object_type: str, object_id, /, actor=None, audited: bool = True,
          **detail) -> Event:
-    """Tell every subscriber, now, in the current transaction."""
+    """Tell every subscriber, now, in the current transaction. (The first three are
+    positional-only so that ``detail`` may carry keys such as ``name``.)"""
     event = Event(name, object_type, object_id, actor, detail, audited)
     for prefix, subscriber in list(_subscribers):
         if name.startswith(prefix):

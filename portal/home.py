@@ -6,9 +6,8 @@ from datetime import timedelta
 from flask import Blueprint
 
 from portal import calendar, hypermedia
-from portal.evaluation import public as evaluation
-from portal.reception import services as reception
-from portal.reception.views import schedule_context
+from portal.evaluation import interface as evaluation
+from portal.reception import queries as reception
 
 bp = Blueprint("public", __name__)
 
@@ -16,9 +15,9 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 def home():
     today = calendar.now().date()
-    week = reception.week_start(today + timedelta(days=2 if today.weekday() >= 5 else 0))
+    week = reception.current_week(today)
     next_week = week + timedelta(weeks=1)
-    schedule = schedule_context(week, today, weeks=2)  # one set of queries for both weeks
+    schedule = reception.schedule(week, today, weeks=2)  # one set of queries for both weeks
     return hypermedia.render(
         "home.html", week=week, next_week=next_week, schedule=schedule,
         this_week=[s for s in schedule["sessions"] if s.day < next_week],

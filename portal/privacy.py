@@ -88,3 +88,32 @@ def mask_name(name: str | None) -> str:
     compound = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐")
     surname = name[:2] if len(name) > 2 and name[:2] in compound else name[:1]
     return surname + "某某"
+
+
+class decrypted:  # lower case: read like a column declaration, ``phone = privacy.decrypted(...)``
+    """A model attribute that reads (and writes) an encrypted column as plain text.
+
+    ``phone = privacy.decrypted("phone_cipher")`` replaces a hand-written property pair:
+    reading gives the decrypted value ("" when the column is empty), assigning encrypts into
+    the cipher column. On the class it is the descriptor itself (no SQL: search with the keyed
+    hash column instead).
+    """
+
+    def __init__(self, cipher_attribute: str, empty: str = ""):
+        self.cipher_attribute = cipher_attribute
+        self.empty = empty
+        self.name = cipher_attribute
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        return decrypt(getattr(obj, self.cipher_attribute)) or self.empty
+
+    def __set__(self, obj, value: str | None) -> None:
+        setattr(obj, self.cipher_attribute, encrypt(value))
+
+    def __repr__(self) -> str:
+        return f"privacy.decrypted({self.cipher_attribute!r})"

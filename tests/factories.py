@@ -10,9 +10,12 @@ from sqlalchemy import select
 from portal import calendar, privacy
 from portal.extensions import db
 from portal.reception import management, services
-from portal.reception.models import ReceptionSession
+from portal.reception.lifecycle import StaffActor
+from portal.reception.models import Booking, Place, ReceptionSession
 
 _rng = random.Random(20261118)
+# Acts with reception's powers without a login; the audit log shows "测试".
+STAFF = StaffActor("测试")
 _unique = itertools.count(1)
 
 
@@ -37,7 +40,7 @@ def phone(n: int | None = None) -> str:
 
 
 def leader(name: str = "刘海涛", categories=("征地拆迁", "土地权属", "城乡建设")):
-    made = management.save_leader(None, name, "副县长", list(categories), "测试")
+    made = management.save_leader(None, name, "副县长", list(categories), STAFF)
     db.session.commit()
     return made
 
@@ -48,7 +51,7 @@ def session(leader_obj=None, day: date = date(2026, 11, 23), start=time(9, 0), e
     leader_obj = leader_obj or leader()
     made, _ = management.create_sessions(management.SessionPlan(
         leader_id=leader_obj.id, first_day=day, start_time=start, end_time=end, place=place,
-        slot_minutes=slot, publish=publish), "测试", calendar.now())
+        slot_minutes=slot, publish=publish), STAFF, calendar.now())
     db.session.commit()
     return made[0]
 
@@ -82,10 +85,10 @@ def recorded_no_show(clock, number: str, day: date):
     clock.set(datetime.combine(day - timedelta(days=1), time(9)))  # created before that day
     made = session(day=day)
     clock.set(saved)
-    booking = services.Booking(**{  # recorded history: insert as the day's outcome
+    booking = Booking(**{  # recorded history: insert as the day's outcome
         "code": services._new_code(), "session_id": made.id,
-        "place_id": db.session.scalar(select(services.Place.id).where(
-            services.Place.session_id == made.id).limit(1)),
+        "place_id": db.session.scalar(select(Place.id).where(
+            Place.session_id == made.id).limit(1)),
         "name": "张三", "id_cipher": privacy.encrypt(number), "id_hash": privacy.lookup_hash(number),
         "id_last4": number[-4:], "phone_cipher": privacy.encrypt("13800000000"),
         "phone_hash": privacy.lookup_hash("13800000000"), "category": "征地拆迁",

@@ -1,6 +1,8 @@
 """Staff-side reception rules: leaders, sessions and series, review, the reception day.
 
-Every state change writes an audit entry in the same transaction. Callers commit.
+Every state change emits its domain event in the caller's transaction (the audit log is a
+subscriber); statuses change only through ``reception.lifecycle``, whose table holds the status
+rules. Callers commit (views through ``portal.actions.perform``).
 """
 from __future__ import annotations
 
@@ -8,16 +10,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, select
 
-from portal import audit, calendar, privacy
+from portal import calendar, events, privacy
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.reception import queries
+from portal.reception.lifecycle import BOOKING, SESSION, SYSTEM, edit_refusal
 from portal.reception.models import (
     CATEGORIES,
     MODES,
-    PERSON_ACTIVE,
     PLACE_HOLDING,
     Booking,
     Leader,
@@ -53,15 +55,15 @@ def save_leader(leader: Leader | None, name: str, post: str, categories: list[st
     leader.name, leader.post = name, post
     leader.portfolio = [LeaderCategory(category=c) for c in chosen]
     db.session.flush()
-    audit.record("leader.create" if created else "leader.update", "leader", leader.id,
-                 actor=actor, name=name, post=post, categories=chosen)
+    events.emit("leader.create" if created else "leader.update", "leader", leader.id,
+                actor=actor, name=name, post=post, categories=chosen)
     return leader
 
 
 def set_leader_active(leader: Leader, active: bool, actor) -> None:
     leader.active = active
-    audit.record("leader.activate" if active else "leader.deactivate", "leader", leader.id,
-                 actor=actor)
+    events.emit("leader.activate" if active else "leader.deactivate", "leader", leader.id,
+                actor=actor)
 
 
 # --- sessions -----------------------------------------------------------------------------------
@@ -136,11 +138,11 @@ def create_sessions(plan: SessionPlan, actor, now: datetime) -> tuple[list[Recep
         if not cal.is_working_day(day):
             skipped.append(day)
             continue
-        session = ReceptionSession(
-            leader_id=plan.leader_id, day=day, start_time=plan.start_time,
+        session = SESSION.new(
+            ReceptionSession, leader_id=plan.leader_id, day=day, start_time=plan.start_time,
             end_time=plan.end_time, place=plan.place.strip(), mode=plan.mode,
-            theme=plan.theme.strip(), slot_minutes=plan.slot_minutes,
-            status="published" if plan.publish else "draft", series_id=series, created_at=now,
+            theme=plan.theme.strip(), slot_minutes=plan.slot_minutes, series_id=series,
+            created_at=now,
         )
         session.places = [
             Place(number=i, start_time=t)
@@ -152,8 +154,11 @@ def create_sessions(plan: SessionPlan, actor, now: datetime) -> tuple[list[Recep
         raise DomainError({"first_day": "所选日期均不是工作日，没有生成场次"})
     db.session.flush()
     for session in made:
-        audit.record("session.create", "session", session.id, actor=actor,
-                     day=session.day.isoformat(), published=plan.publish, series=series)
+        events.emit("session.create", "session", session.id, actor=actor,
+                    day=session.day.isoformat(), published=plan.publish, series=series)
+    if plan.publish:  # "立即发布": recorded by the create entries above (published=True)
+        SESSION.fire_where(ReceptionSession, "publish_on_create",
+                           ReceptionSession.id.in_([s.id for s in made]), actor=actor)
     return made, skipped
 
 
@@ -166,8 +171,8 @@ def held_count(session_id: int) -> int:
 
 def update_session(session: ReceptionSession, plan: SessionPlan, actor, now: datetime) -> None:
     """Edit a session while nobody holds a place in it; places are regenerated."""
-    if session.status == "cancelled":
-        raise DomainError("已取消的场次不能修改", status=409)
+    if message := edit_refusal(session):
+        raise DomainError(message, status=409)
     if held_count(session.id):
         raise DomainError("本场已有预约，不能修改时间地点；如需变更请取消本场并通知来访人", status=409)
     plan.weeks = 1
@@ -192,105 +197,62 @@ def update_session(session: ReceptionSession, plan: SessionPlan, actor, now: dat
     session.place, session.mode, session.theme = plan.place.strip(), plan.mode, plan.theme.strip()
     session.slot_minutes = plan.slot_minutes
     db.session.flush()
-    audit.record("session.update", "session", session.id, actor=actor,
-                 day=session.day.isoformat(), place=session.place)
+    events.emit("session.update", "session", session.id, actor=actor,
+                day=session.day.isoformat(), place=session.place)
 
 
 def publish_session(session: ReceptionSession, actor, now: datetime) -> None:
-    if session.status != "draft":
-        raise DomainError(f"只有未发布的场次可以发布（当前：{session.status_label}）", status=409)
-    if session.day < now.date():
-        raise DomainError("已过期的场次不能发布", status=409)
-    session.status = "published"
-    audit.record("session.publish", "session", session.id, actor=actor)
+    SESSION.fire(session, "publish", actor, now)
+
+
+def _reason(reason: str, message: str) -> str:
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 200:
+        raise DomainError({"reason": message})
+    return reason
 
 
 def cancel_session(session: ReceptionSession, reason: str, actor, now: datetime) -> int:
     """Cancel a session; its upcoming bookings are cancelled and listed for staff to call."""
-    reason = (reason or "").strip()
-    if session.status == "cancelled":
-        raise DomainError("本场已取消", status=409)
-    if not reason or len(reason) > 200:
-        raise DomainError({"reason": "请填写取消原因（最多 200 字）"})
-    session.status = "cancelled"
+    reason = _reason(reason, "请填写取消原因（最多 200 字）")
+    SESSION.check(session, "cancel", actor, now)
+    count = BOOKING.fire_where(
+        Booking, "cancel_with_session", Booking.session_id == session.id, actor=actor,
+        values=dict(status_reason=f"接访活动取消：{reason}", cancelled_by_staff=True,
+                    updated_at=now), session=session.id)
     session.cancel_reason = reason
-    result = db.session.execute(
-        update(Booking)
-        .where(Booking.session_id == session.id, Booking.status.in_(PERSON_ACTIVE))
-        .values(status="cancelled", status_reason=f"接访活动取消：{reason}",
-                cancelled_by_staff=True, updated_at=now)
-    )
-    audit.record("session.cancel", "session", session.id, actor=actor, reason=reason,
-                 bookings_cancelled=result.rowcount)
-    return result.rowcount
+    SESSION.fire(session, "cancel", actor, now, reason=reason, bookings_cancelled=count)
+    return count
 
 
 # --- review and the reception day ------------------------------------------------------------
 
-_TRANSITIONS = {
-    "confirm": ({"pending", "declined"}, "confirmed"),
-    "decline": ({"pending", "confirmed"}, "declined"),
-    "check_in": ({"pending", "confirmed", "no_show"}, "checked_in"),
-    "no_show": ({"confirmed", "checked_in"}, "no_show"),
-}
-_ACTION_LABELS = {"confirm": "确认", "decline": "不通过", "check_in": "签到", "no_show": "爽约"}
-
-
 def change_booking(booking: Booking, action: str, actor, now: datetime, reason: str = "") -> None:
     """Confirm, decline (with a reason the citizen sees), check in, or mark a no-show."""
-    allowed, target = _TRANSITIONS[action]
-    label = _ACTION_LABELS[action]
-    if booking.status not in allowed:
-        raise DomainError(f"当前状态为“{booking.status_label}”，不能{label}", status=409)
-    session = db.session.get(ReceptionSession, booking.session_id)
-    if session.status == "cancelled":
-        raise DomainError("本场接访已取消", status=409)
-    if action in ("check_in", "no_show") and session.day > now.date():
-        raise DomainError("接访当天才能签到或记录爽约", status=409)
     if action == "decline":
-        reason = (reason or "").strip()
-        if not reason or len(reason) > 200:
-            raise DomainError({"reason": "请填写不通过的原因（最多 200 字），来访人会看到"})
-        booking.status_reason = reason
-    if action == "confirm" and booking.status == "declined":
-        # Re-confirming gives the place back only if nobody took it meanwhile.
-        taken = db.session.scalar(
-            select(func.count(Booking.id)).where(Booking.place_id == booking.place_id,
-                                                 Booking.status.in_(PLACE_HOLDING)))
-        if taken:
-            raise DomainError("该号源已被他人预约，不能恢复", status=409)
-        booking.status_reason = ""
-    booking.status = target
+        reason = _reason(reason, "请填写不通过的原因（最多 200 字），来访人会看到")
+    BOOKING.fire(booking, action, actor, now, code=booking.code, session=booking.session_id)
+    if action in ("decline", "confirm"):  # a re-confirmed booking's decline reason goes
+        booking.status_reason = reason if action == "decline" else ""
     booking.updated_at = now
-    db.session.flush()
-    audit.record(f"booking.{action}", "booking", booking.id, actor=actor,
-                 code=booking.code, session=booking.session_id)
 
 
 def close_session(session: ReceptionSession, actor, now: datetime) -> dict[str, int]:
     """End a reception day: confirmed visitors who did not come are 爽约, unreviewed expire."""
-    if session.day > now.date():
-        raise DomainError("接访日之后才能结束本场", status=409)
-    if session.closed:
-        raise DomainError("本场已结束", status=409)
-    counts = {}
-    for source, target in (("confirmed", "no_show"), ("pending", "expired")):
-        result = db.session.execute(
-            update(Booking).where(Booking.session_id == session.id, Booking.status == source)
-            .values(status=target, updated_at=now))
-        counts[target] = result.rowcount
+    SESSION.check(session, "close", actor, now)
+    counts = {
+        outcome: BOOKING.fire_where(Booking, event, Booking.session_id == session.id,
+                                    actor=actor, values={"updated_at": now}, session=session.id)
+        for outcome, event in (("no_show", "miss"), ("expired", "expire"))
+    }
+    SESSION.fire(session, "close", actor, now, **counts)
     session.closed = True
-    audit.record("session.close", "session", session.id, actor=actor, **counts)
     return counts
 
 
-def close_past_sessions(today: date, actor="系统") -> int:
+def close_past_sessions(today: date, actor=SYSTEM) -> int:
     """For the daily job: close every published session before today."""
-    sessions = db.session.scalars(
-        select(ReceptionSession).where(ReceptionSession.day < today,
-                                       ReceptionSession.status == "published",
-                                       ReceptionSession.closed.is_(False))
-    ).all()
+    sessions = queries.sessions_to_close(today)
     for session in sessions:
         close_session(session, actor, calendar.now())
     return len(sessions)
@@ -298,7 +260,7 @@ def close_past_sessions(today: date, actor="系统") -> int:
 
 def reveal_id_number(booking: Booking, actor) -> str:
     """Show the full ID number: an audited act of reception staff."""
-    audit.record("booking.reveal_id", "booking", booking.id, actor=actor, code=booking.code)
+    events.emit("booking.reveal_id", "booking", booking.id, actor=actor, code=booking.code)
     return privacy.decrypt(booking.id_cipher) or ""
 
 
@@ -306,22 +268,4 @@ def mark_notified(booking: Booking, actor, now: datetime) -> None:
     if not booking.cancelled_by_staff or booking.notified_at is not None:
         raise DomainError("该预约不在待通知名单中", status=409)
     booking.notified_at = now
-    audit.record("booking.notified", "booking", booking.id, actor=actor, code=booking.code)
-
-
-def session_bookings(session_id: int) -> list[Booking]:
-    return list(db.session.scalars(
-        select(Booking).options(joinedload(Booking.place))
-        .where(Booking.session_id == session_id)
-        .order_by(Booking.status.in_(PLACE_HOLDING).desc(), Booking.place_id, Booking.id)
-    ))
-
-
-def call_list() -> list[Booking]:
-    """Bookings cancelled by staff whose visitor has not yet been told by phone."""
-    return list(db.session.scalars(
-        select(Booking)
-        .options(joinedload(Booking.session).joinedload(ReceptionSession.leader))
-        .where(Booking.cancelled_by_staff.is_(True), Booking.notified_at.is_(None))
-        .order_by(Booking.id)
-    ))
+    events.emit("booking.notified", "booking", booking.id, actor=actor, code=booking.code)

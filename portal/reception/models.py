@@ -179,14 +179,11 @@ class Booking(db.Model):
     def status_label(self) -> str:
         return BOOKING_STATUSES[self.status]
 
+    # Encrypted at rest; read as plain text (the full ID number is revealed only through
+    # management.reveal_id_number, an audited act).
+    phone = privacy.decrypted("phone_cipher")
+    summary = privacy.decrypted("summary_cipher")
+
     @property
     def masked_id(self) -> str:
         return privacy.masked_id_number(self.id_last4)
-
-    @property
-    def phone(self) -> str:
-        return privacy.decrypt(self.phone_cipher) or ""
-
-    @property
-    def summary(self) -> str:
-        return privacy.decrypt(self.summary_cipher) or ""

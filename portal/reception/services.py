@@ -1,24 +1,25 @@
-"""Citizen-side booking rules: window, identity, limits, capacity, lookup, cancellation.
+"""Citizen-side booking rules: identity, limits, capacity, lookup, cancellation.
 
 Each function takes what it needs explicitly (including ``now``, an aware Asia/Shanghai
-datetime) and raises DomainError with field -> message reasons. Callers commit.
+datetime) and raises DomainError with field -> message reasons. Callers commit (views through
+``portal.actions.perform``). Statuses change only through ``reception.lifecycle``; what the
+pages read is in ``reception.queries``; the booking window is in ``reception.window``.
 """
 from __future__ import annotations
 
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
-from portal import calendar, privacy, settings
+from portal import calendar, events, privacy, settings
 from portal.errors import DomainError
 
-# The one deliberate cross-domain import: was a matter (or a petitioner's matter) closed 满意?
-from portal.evaluation.services import satisfied_matter_refusal, satisfied_petitioners
+# The one deliberate cross-domain question (CONVENTIONS.md): was this matter evaluated 满意?
+from portal.evaluation.interface import satisfied_matter_refusal
 from portal.extensions import db
 from portal.identity import (
     canonical,
@@ -29,106 +30,14 @@ from portal.identity import (
     normalise_phone,
     phone_error,
 )
-from portal.reception import rules
-from portal.reception.models import (
-    PERSON_ACTIVE,
-    PLACE_HOLDING,
-    Booking,
-    Leader,
-    Place,
-    ReceptionSession,
-)
+from portal.reception import queries, rules
+from portal.reception.lifecycle import BOOKING
+from portal.reception.models import PERSON_ACTIVE, Booking, Leader, Place, ReceptionSession
+from portal.reception.window import booking_window, window_message
+from portal.reception.window import is_bookable as is_bookable
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
 CODE_LENGTH = 8
-
-
-# --- the booking window ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Window:
-    opens_at: datetime
-    closes_at: datetime
-
-    def state(self, now: datetime) -> str:
-        if now < self.opens_at:
-            return "not_open"
-        if now >= self.closes_at:
-            return "closed"
-        return "open"
-
-
-def booking_window(session: ReceptionSession, cal: calendar.WorkingCalendar,
-                   values: dict | None = None) -> Window:
-    """Opens N days ahead at 00:00; closes at the cut-off on the last working day before."""
-    values = values or settings.current_values()
-    hour, minute = map(int, str(values[rules.CUTOFF_TIME.key]).split(":"))
-    opens = calendar.local(session.day - timedelta(days=values[rules.OPEN_DAYS.key]), time(0, 0))
-    closes = calendar.local(cal.previous_working_day(session.day), time(hour, minute))
-    return Window(opens, closes)
-
-
-def is_bookable(session: ReceptionSession, window: Window, now: datetime) -> bool:
-    return session.status == "published" and window.state(now) == "open"
-
-
-def window_message(session: ReceptionSession, window: Window, now: datetime) -> str | None:
-    """Why this session cannot be booked now, in Chinese; None when it can."""
-    if session.status == "cancelled":
-        return f"本场接访已取消：{session.cancel_reason}" if session.cancel_reason else "本场接访已取消"
-    if session.status != "published":
-        return "本场接访尚未发布"
-    state = window.state(now)
-    if state == "not_open":
-        return f"本场接访将于 {calendar.format_datetime(window.opens_at)} 开放预约"
-    if state == "closed":
-        return f"本场接访已于 {calendar.format_datetime(window.closes_at)} 截止预约"
-    return None
-
-
-# --- places ----------------------------------------------------------------------------------
-
-def _place_taken(place_id_column):
-    return exists().where(
-        and_(Booking.place_id == place_id_column, Booking.status.in_(PLACE_HOLDING))
-    )
-
-
-def free_places(session_ids: list[int]) -> dict[int, int]:
-    """Free places per session, in one statement."""
-    if not session_ids:
-        return {}
-    rows = db.session.execute(
-        select(Place.session_id, func.count(Place.id))
-        .where(Place.session_id.in_(session_ids), ~_place_taken(Place.id))
-        .group_by(Place.session_id)
-    )
-    counts = dict.fromkeys(session_ids, 0)
-    counts.update({sid: n for sid, n in rows})
-    return counts
-
-
-def total_places(session_ids: list[int]) -> dict[int, int]:
-    if not session_ids:
-        return {}
-    rows = db.session.execute(
-        select(Place.session_id, func.count(Place.id))
-        .where(Place.session_id.in_(session_ids)).group_by(Place.session_id)
-    )
-    counts = dict.fromkeys(session_ids, 0)
-    counts.update({sid: n for sid, n in rows})
-    return counts
-
-
-def _first_free_place(session_id: int) -> Place | None:
-    query = (
-        select(Place).where(Place.session_id == session_id, ~_place_taken(Place.id))
-        .order_by(Place.number).limit(1)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Concurrent bookers skip a place another transaction is taking instead of colliding.
-        query = query.with_for_update(skip_locked=True, of=Place)
-    return db.session.scalar(query)
 
 
 # --- the citizen's history -------------------------------------------------------------------
@@ -168,7 +77,6 @@ class BookingRequest:
     related_matter_no: str = ""
 
 
-
 def field_problems(req: BookingRequest, leader: Leader, today: date,
                    values: dict | None = None) -> dict[str, str]:
     """Field-by-field format and portfolio checks (no database rules), for inline messages."""
@@ -204,20 +112,26 @@ def create_booking(session_id: int, req: BookingRequest, now: datetime) -> Booki
     session = db.session.get(ReceptionSession, session_id)
     if session is None:
         raise DomainError("该接访场次不存在", status=404)
+    related, id_number = _admit(session, req, now)
+    booking = _take_place(session, req, id_number, related, now)
+    events.emit("booking.create", "booking", booking.id, audited=False,
+                code=booking.code, session=session.id)
+    return booking
+
+
+def _admit(session: ReceptionSession, req: BookingRequest, now: datetime) -> tuple[str, str]:
+    """Every rule before a place is taken; returns the canonical matter and ID numbers."""
     leader = db.session.get(Leader, session.leader_id)
     values = settings.current_values()
-    cal = calendar.WorkingCalendar()
-    window = booking_window(session, cal, values)
+    window = booking_window(session, calendar.WorkingCalendar(), values)
     if message := window_message(session, window, now):
         raise DomainError(message, status=409)
     reasons = field_problems(req, leader, now.date(), values)
     if reasons:
         raise DomainError(reasons)
     related = canonical_reference(req.related_matter_no)
-    # The one cross-domain question (CONVENTIONS.md): was this matter evaluated 满意?
     if related and (message := satisfied_matter_refusal(related)):
         raise DomainError({"related_matter_no": message}, status=409)
-
     id_number = normalise_id_number(req.id_number)
     id_hash = privacy.lookup_hash(id_number)
     if until := suspended_until(id_hash, now.date(), values):
@@ -228,19 +142,25 @@ def create_booking(session_id: int, req: BookingRequest, now: datetime) -> Booki
         )
     if _active_booking_of(id_hash):
         raise DomainError({"id_number": _ONE_PER_PERSON}, status=409)
+    return related, id_number
 
+
+def _take_place(session: ReceptionSession, req: BookingRequest, id_number: str, related: str,
+                now: datetime) -> Booking:
+    """Insert the booking on the first free place; the database refuses a place (or an ID
+    number) someone took meanwhile, and the next free place is tried."""
+    id_hash = privacy.lookup_hash(id_number)
     phone = normalise_phone(req.phone)
     for _attempt in range(5):
         place = _first_free_place(session.id)
         if place is None:
-            raise DomainError("本场接访名额已满，请选择其他场次", status=409)
-        booking = Booking(
-            code=_new_code(), session_id=session.id, place_id=place.id, name=req.name.strip(),
-            id_cipher=privacy.encrypt(id_number), id_hash=id_hash, id_last4=id_number[-4:],
-            phone_cipher=privacy.encrypt(phone), phone_hash=privacy.lookup_hash(phone),
-            category=req.category, summary_cipher=privacy.encrypt(req.summary.strip()),
-            party_size=req.party_size, related_matter_no=related, status="pending",
-            created_at=now, updated_at=now,
+            break
+        booking = BOOKING.new(
+            Booking, code=_new_code(), session_id=session.id, place_id=place.id,
+            name=req.name.strip(), id_cipher=privacy.encrypt(id_number), id_hash=id_hash,
+            id_last4=id_number[-4:], phone=phone, phone_hash=privacy.lookup_hash(phone),
+            category=req.category, summary=req.summary.strip(), party_size=req.party_size,
+            related_matter_no=related, created_at=now, updated_at=now,
         )
         try:
             with db.session.begin_nested():
@@ -252,6 +172,17 @@ def create_booking(session_id: int, req: BookingRequest, now: datetime) -> Booki
             continue
         return booking
     raise DomainError("本场接访名额已满，请选择其他场次", status=409)
+
+
+def _first_free_place(session_id: int) -> Place | None:
+    query = (
+        select(Place).where(Place.session_id == session_id, ~queries.place_taken(Place.id))
+        .order_by(Place.number).limit(1)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Concurrent bookers skip a place another transaction is taking instead of colliding.
+        query = query.with_for_update(skip_locked=True, of=Place)
+    return db.session.scalar(query)
 
 
 _ONE_PER_PERSON = ("该身份证号已有一个未完成的预约（一人一号）。"
@@ -270,7 +201,7 @@ def normalise_code(code: str) -> str:
 
 def find_booking(code: str, phone: str) -> Booking | None:
     """The booking with this code, if the phone number matches it."""
-    booking = load_booking(code)
+    booking = queries.booking_by_code(normalise_code(code))
     phone = normalise_phone(phone)
     if booking is None or not is_canonical_phone(phone):
         return None
@@ -279,69 +210,18 @@ def find_booking(code: str, phone: str) -> Booking | None:
     return booking
 
 
-def load_booking(code: str) -> Booking | None:
-    """The booking with this code, its session, leader and place loaded (no phone check)."""
-    return db.session.scalar(
-        select(Booking).options(joinedload(Booking.session).joinedload(ReceptionSession.leader),
-                                joinedload(Booking.place))
-        .where(Booking.code == normalise_code(code))
-    )
-
-
-def _session_of(booking: Booking) -> ReceptionSession:
-    # Through the identity map: free when the caller loaded it, one query otherwise.
-    return db.session.get(ReceptionSession, booking.session_id)
-
-
-def can_cancel(booking: Booking, now: datetime, cal: calendar.WorkingCalendar | None = None) -> bool:
-    if booking.status not in PERSON_ACTIVE:
-        return False
-    window = booking_window(_session_of(booking), cal or calendar.WorkingCalendar())
-    return now < window.closes_at
+def can_cancel(booking: Booking, now: datetime) -> bool:
+    """May the citizen (no staff login involved) cancel this booking now?"""
+    return BOOKING.can(booking, "cancel", None, now)
 
 
 def cancel_booking(booking: Booking, reason: str, now: datetime) -> None:
     """The citizen cancels; the place is free again at once (the index stops counting it)."""
     reason = (reason or "").strip()
-    if booking.status not in PERSON_ACTIVE:
-        raise DomainError(f"该预约当前状态为“{booking.status_label}”，不能取消", status=409)
     if not reason:
         raise DomainError({"reason": "请填写取消原因"})
     if len(reason) > 200:
         raise DomainError({"reason": "取消原因最多 200 字"})
-    if not can_cancel(booking, now):
-        window = booking_window(_session_of(booking), calendar.WorkingCalendar())
-        raise DomainError(
-            f"已过取消截止时间（{calendar.format_datetime(window.closes_at)}）。"
-            "如不能按时到场，请致电县信访局说明。", status=409)
-    booking.status = "cancelled"
+    BOOKING.fire(booking, "cancel", None, now, code=booking.code)
     booking.status_reason = reason
     booking.updated_at = now
-
-
-# --- the public schedule -----------------------------------------------------------------------
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def published_sessions(start: date, end: date, leader_id: int | None = None,
-                       place: str | None = None) -> list[ReceptionSession]:
-    """Published sessions between two days (inclusive), leaders loaded in the same query."""
-    query = (
-        select(ReceptionSession)
-        .options(joinedload(ReceptionSession.leader))
-        .where(ReceptionSession.status == "published", ReceptionSession.day >= start,
-               ReceptionSession.day <= end)
-        .order_by(ReceptionSession.day, ReceptionSession.start_time, ReceptionSession.id)
-    )
-    if leader_id:
-        query = query.where(ReceptionSession.leader_id == leader_id)
-    if place:
-        query = query.where(ReceptionSession.place == place)
-    return list(db.session.scalars(query).unique())
-
-
-def satisfied_marks(bookings: list[Booking]) -> dict[str, list[str]]:
-    """ID hash -> numbers of that person's matters evaluated 满意, for staff lists (one query)."""
-    return satisfied_petitioners([b.id_hash for b in bookings])

@@ -1,24 +1,36 @@
-"""Reception pages for staff: sessions, leaders, review, the reception day, the call list."""
+"""Reception pages for staff: sessions, leaders, review, the reception day, the call list.
+
+Reads go through ``reception.queries``; every change runs through ``actions.perform``, which
+commits, or rolls back and reports the refusal. Which buttons a row or a session shows is asked
+of ``reception.lifecycle`` by the templates.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from portal import calendar, hypermedia
 from portal.access import role_required
-from portal.errors import DomainError, apply_to_form, commit_or_flash
-from portal.extensions import db
+from portal.actions import perform
 from portal.forms import EmptyForm, choices
-from portal.reception import management, services
+from portal.reception import lifecycle, management, queries
 from portal.reception.forms import LeaderForm, ReasonForm, SessionForm
-from portal.reception.models import Booking, Leader, ReceptionSession
+from portal.reception.models import Booking
 
 staff_bp = Blueprint("reception_staff", __name__, url_prefix="/staff/reception")
 STAFF = ("reception",)
+
+
+def _see(endpoint: str, **values) -> Callable[[object], Response]:
+    """A ``success`` answer: 303 to a page, whatever the service returned."""
+    return lambda _result: hypermedia.see_other(url_for(endpoint, **values))
+
+
+def _form_status() -> int:
+    return 422 if request.method == "POST" else 200
 
 
 @staff_bp.get("/")
@@ -26,68 +38,64 @@ STAFF = ("reception",)
 def dashboard():
     today = calendar.now().date()
     show = request.args.get("show", "upcoming")
-    query = (select(ReceptionSession).options(joinedload(ReceptionSession.leader))
-             .order_by(ReceptionSession.day, ReceptionSession.start_time))
-    if show == "past":
-        query = query.where(ReceptionSession.day < today).order_by(None).order_by(
-            ReceptionSession.day.desc()).limit(60)
-    else:
-        query = query.where(ReceptionSession.day >= today).limit(200)
-    sessions = list(db.session.scalars(query).unique())
+    sessions = queries.staff_sessions(today, past=show == "past")
     ids = [s.id for s in sessions]
     return hypermedia.render(
         "reception/staff/dashboard.html", sessions=sessions, show=show,
-        free=services.free_places(ids), totals=services.total_places(ids),
-        calls=len(management.call_list()), today=today,
+        free=queries.free_places(ids), totals=queries.total_places(ids),
+        calls=queries.call_count(), today=today,
     )
 
+
+# --- leaders ------------------------------------------------------------------------------------
 
 @staff_bp.get("/leaders")
 @role_required(*STAFF)
 def leaders():
-    rows = db.session.scalars(select(Leader).order_by(Leader.active.desc(), Leader.id)).all()
-    return hypermedia.render("reception/staff/leaders.html", leaders=rows, action_form=EmptyForm())
+    return hypermedia.render("reception/staff/leaders.html", leaders=queries.all_leaders(),
+                             action_form=EmptyForm())
 
 
 @staff_bp.route("/leaders/new", methods=["GET", "POST"])
 @staff_bp.route("/leaders/<int:leader_id>", methods=["GET", "POST"])
 @role_required(*STAFF)
 def leader_edit(leader_id: int | None = None):
-    leader = db.get_or_404(Leader, leader_id) if leader_id else None
+    leader = (queries.leader(leader_id) or abort(404)) if leader_id else None
     form = LeaderForm(obj=leader)
     if request.method == "GET" and leader:
         form.categories.data = leader.categories
-    if form.validate_on_submit():
-        try:
-            management.save_leader(leader, form.name.data, form.post.data,
-                                   form.categories.data, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-        else:
-            db.session.commit()
-            flash("接访领导信息已保存")
-            return hypermedia.see_other(url_for("reception_staff.leaders"))
-    return hypermedia.render("reception/staff/leader_form.html", form=form, leader=leader,
-                             status=422 if request.method == "POST" else 200)
+
+    def page(status: int):
+        return hypermedia.render("reception/staff/leader_form.html", form=form, leader=leader,
+                                 status=status)
+
+    if not form.validate_on_submit():
+        return page(_form_status())
+    return perform(
+        lambda: management.save_leader(leader, form.name.data, form.post.data,
+                                       form.categories.data, current_user),
+        success=_see("reception_staff.leaders"), done="接访领导信息已保存", form=form,
+        failure=lambda _error: page(422))
 
 
 @staff_bp.post("/leaders/<int:leader_id>/<any(activate, deactivate):action>")
 @role_required(*STAFF)
 def leader_active(leader_id: int, action: str):
-    leader = db.get_or_404(Leader, leader_id)
-    management.set_leader_active(leader, action == "activate", current_user)
-    db.session.commit()
-    flash(f"{leader.name} 已{'恢复' if action == 'activate' else '停用'}")
-    return hypermedia.see_other(url_for("reception_staff.leaders"))
+    leader = queries.leader(leader_id) or abort(404)
+    activate = action == "activate"
+    return perform(
+        lambda: management.set_leader_active(leader, activate, current_user),
+        success=_see("reception_staff.leaders"),
+        done=lambda _: f"{leader.name} 已{'恢复' if activate else '停用'}",
+        back=url_for("reception_staff.leaders"))
 
+
+# --- sessions -----------------------------------------------------------------------------------
 
 def _session_form(obj=None) -> SessionForm:
     form = SessionForm(obj=obj)
     form.leader_id.choices = choices([(0, "请选择")] + [
-        (lead.id, f"{lead.name}（{lead.post}）")
-        for lead in db.session.scalars(select(Leader).where(Leader.active.is_(True))
-                                       .order_by(Leader.id))])
+        (lead.id, f"{lead.name}（{lead.post}）") for lead in queries.active_leaders()])
     return form
 
 
@@ -99,70 +107,66 @@ def _plan(form: SessionForm) -> management.SessionPlan:
         weeks=form.weeks.data or 1, publish=form.publish.data)
 
 
+def _created(result) -> str:
+    made, skipped = result
+    message = f"已生成 {len(made)} 场接访"
+    if skipped:
+        message += "；以下日期不是工作日，已跳过：" + "、".join(
+            calendar.format_date(d) for d in skipped)
+    return message
+
+
 @staff_bp.route("/sessions/new", methods=["GET", "POST"])
 @role_required(*STAFF)
 def session_new():
     form = _session_form()
     if request.method == "GET":
         form.first_day.data = calendar.now().date() + timedelta(days=7)
-    if form.validate_on_submit():
-        try:
-            made, skipped = management.create_sessions(_plan(form), current_user, calendar.now())
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-        else:
-            db.session.commit()
-            message = f"已生成 {len(made)} 场接访"
-            if skipped:
-                message += "；以下日期不是工作日，已跳过：" + "、".join(
-                    calendar.format_date(d) for d in skipped)
-            flash(message)
-            return hypermedia.see_other(url_for("reception_staff.dashboard"))
-    return hypermedia.render("reception/staff/session_form.html", form=form, s=None,
-                             status=422 if request.method == "POST" else 200)
+
+    def page(status: int):
+        return hypermedia.render("reception/staff/session_form.html", form=form, s=None,
+                                 status=status)
+
+    if not form.validate_on_submit():
+        return page(_form_status())
+    return perform(
+        lambda: management.create_sessions(_plan(form), current_user, calendar.now()),
+        success=_see("reception_staff.dashboard"), done=_created, form=form,
+        failure=lambda _error: page(422))
 
 
 @staff_bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @role_required(*STAFF)
 def session_edit(session_id: int):
-    session_row = db.get_or_404(ReceptionSession, session_id)
+    session_row = queries.session_by_id(session_id) or abort(404)
     form = _session_form(obj=session_row)
     if request.method == "GET":
         form.first_day.data = session_row.day
-    if form.validate_on_submit():
-        try:
-            management.update_session(session_row, _plan(form), current_user, calendar.now())
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-        else:
-            db.session.commit()
-            flash("场次已修改")
-            return hypermedia.see_other(url_for("reception_staff.session_view", session_id=session_id))
-    return hypermedia.render("reception/staff/session_form.html", form=form, s=session_row,
-                             status=422 if request.method == "POST" else 200)
 
+    def page(status: int):
+        return hypermedia.render("reception/staff/session_form.html", form=form, s=session_row,
+                                 status=status)
 
-def _staff_session(session_id: int) -> ReceptionSession:
-    row = db.session.scalar(
-        select(ReceptionSession).options(joinedload(ReceptionSession.leader))
-        .where(ReceptionSession.id == session_id))
-    if row is None:
-        abort(404)
-    return row
+    if not form.validate_on_submit():
+        return page(_form_status())
+    return perform(
+        lambda: management.update_session(session_row, _plan(form), current_user, calendar.now()),
+        success=_see("reception_staff.session_view", session_id=session_id), done="场次已修改",
+        form=form, failure=lambda _error: page(422))
 
 
 def _staff_session_page(session_id: int, revealed: dict[int, str]):
-    session_row = _staff_session(session_id)
-    bookings = management.session_bookings(session_id)
+    session_row = queries.session_with_leader(session_id) or abort(404)
+    bookings = queries.session_bookings(session_id)
     return hypermedia.render(
         "reception/staff/session.html", s=session_row, bookings=bookings,
-        marks=services.satisfied_marks(bookings),
-        free=services.free_places([session_id])[session_id],
-        total=services.total_places([session_id])[session_id],
-        action_form=EmptyForm(), reason_form=ReasonForm(), today=calendar.now().date(),
-        revealed=revealed,
+        marks=queries.satisfied_marks(bookings),
+        free=queries.free_places([session_id])[session_id],
+        total=queries.total_places([session_id])[session_id],
+        can_edit=lifecycle.edit_refusal(session_row) is None,
+        # The rows ask the lifecycle which actions are open; this spares a query per row.
+        held_places=queries.held_places(bookings),
+        action_form=EmptyForm(), reason_form=ReasonForm(), revealed=revealed,
     )
 
 
@@ -172,36 +176,37 @@ def session_view(session_id: int):
     return _staff_session_page(session_id, {})
 
 
+def _session_act(action: str, session_row, reason: str | None):
+    """The service call and the message after it, for each session button."""
+    now = calendar.now()
+    if action == "publish":
+        return (lambda: management.publish_session(session_row, current_user, now),
+                "已发布，公众现在可以看到并预约本场")
+    if action == "close":
+        return (lambda: management.close_session(session_row, current_user, now),
+                lambda counts: f"本场已结束：记录爽约 {counts['no_show']} 人，"
+                               f"过期未审核 {counts['expired']} 条")
+    return (lambda: management.cancel_session(session_row, reason, current_user, now),
+            lambda count: f"本场已取消；{count} 条预约已取消，请在“待电话通知”名单中逐一通知")
+
+
 @staff_bp.post("/sessions/<int:session_id>/<any(publish, close, cancel):action>")
 @role_required(*STAFF)
 def session_action(session_id: int, action: str):
-    session_row = db.get_or_404(ReceptionSession, session_id)
+    session_row = queries.session_by_id(session_id) or abort(404)
     form = ReasonForm() if action == "cancel" else EmptyForm()
+    back = url_for("reception_staff.session_view", session_id=session_id)
     if not form.validate_on_submit():
         flash("请填写取消原因", "error")
-        return hypermedia.see_other(url_for("reception_staff.session_view", session_id=session_id))
-    now = calendar.now()
-    if action == "publish":
-        commit_or_flash(lambda: management.publish_session(session_row, current_user, now),
-                        "已发布，公众现在可以看到并预约本场")
-    elif action == "close":
-        commit_or_flash(lambda: management.close_session(session_row, current_user, now),
-                        lambda counts: f"本场已结束：记录爽约 {counts['no_show']} 人，"
-                                       f"过期未审核 {counts['expired']} 条")
-    else:
-        commit_or_flash(
-            lambda: management.cancel_session(session_row, form.reason.data, current_user, now),
-            lambda count: f"本场已取消；{count} 条预约已取消，请在“待电话通知”名单中逐一通知")
-    return hypermedia.see_other(url_for("reception_staff.session_view", session_id=session_id))
+        return hypermedia.see_other(back)
+    act, done = _session_act(action, session_row, getattr(form, "reason", None) and form.reason.data)
+    return perform(act, success=lambda _: hypermedia.see_other(back), done=done, back=back)
 
+
+# --- bookings -----------------------------------------------------------------------------------
 
 def _staff_booking(booking_id: int) -> Booking:
-    booking = db.session.scalar(
-        select(Booking).options(joinedload(Booking.place))
-        .where(Booking.id == booking_id))
-    if booking is None:
-        abort(404)
-    return booking
+    return queries.booking_with_place(booking_id) or abort(404)
 
 
 @staff_bp.post("/bookings/<int:booking_id>/<any(confirm, decline, check_in, no_show):action>")
@@ -210,31 +215,25 @@ def booking_action(booking_id: int, action: str):
     """Change one booking; htmx swaps its row in place, otherwise back to the session page."""
     booking = _staff_booking(booking_id)
     form = ReasonForm() if action == "decline" else EmptyForm()
-    error_message = None
     if not form.validate_on_submit():
-        error_message = "请填写不通过的原因"
-    else:
-        try:
-            management.change_booking(booking, action, current_user, calendar.now(),
-                                      reason=getattr(form, "reason", None) and form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            booking = _staff_booking(booking_id)  # the rollback expired it
-            error_message = error.message
-        else:
-            db.session.commit()
-    return _booking_row(booking, error_message)
+        return _booking_row(booking, "请填写不通过的原因")
+    reason = form.reason.data if action == "decline" else ""
+    return perform(
+        lambda: management.change_booking(booking, action, current_user, calendar.now(),
+                                          reason=reason),
+        success=lambda _: _booking_row(booking, None),
+        # The rollback expired the booking: draw the row from a fresh load.
+        failure=lambda error: _booking_row(_staff_booking(booking_id), error.message))
 
 
 def _booking_row(booking: Booking, error_message: str | None, revealed: str | None = None):
     if hypermedia.is_fragment_request():
         return hypermedia.render(
             "reception/staff/_booking_row.html", b=booking, action_form=EmptyForm(),
-            reason_form=ReasonForm(), today=calendar.now().date(), row_error=error_message,
+            reason_form=ReasonForm(), row_error=error_message,
             revealed={booking.id: revealed} if revealed else {},
-            marks=services.satisfied_marks([booking]),
-            s=db.session.get(ReceptionSession, booking.session_id),
-            status=200)
+            marks=queries.satisfied_marks([booking]),
+            held_places=None, status=200)
     if error_message:
         flash(error_message, "error")
     else:
@@ -247,17 +246,20 @@ def _booking_row(booking: Booking, error_message: str | None, revealed: str | No
 @role_required(*STAFF)
 def reveal_id(booking_id: int):
     booking = _staff_booking(booking_id)
-    number = management.reveal_id_number(booking, current_user)
-    db.session.commit()
-    if hypermedia.is_fragment_request():
-        return _booking_row(booking, None, revealed=number)
-    return _staff_session_page(booking.session_id, {booking.id: number})
+
+    def shown(number: str):
+        if hypermedia.is_fragment_request():
+            return _booking_row(booking, None, revealed=number)
+        return _staff_session_page(booking.session_id, {booking.id: number})
+
+    return perform(lambda: management.reveal_id_number(booking, current_user), success=shown,
+                   back=url_for("reception_staff.session_view", session_id=booking.session_id))
 
 
 @staff_bp.get("/calls")
 @role_required(*STAFF)
 def calls():
-    return hypermedia.render("reception/staff/calls.html", bookings=management.call_list(),
+    return hypermedia.render("reception/staff/calls.html", bookings=queries.call_list(),
                              action_form=EmptyForm())
 
 
@@ -265,6 +267,8 @@ def calls():
 @role_required(*STAFF)
 def notified(booking_id: int):
     booking = _staff_booking(booking_id)
-    commit_or_flash(lambda: management.mark_notified(booking, current_user, calendar.now()),
-                    f"已记录：预约 {booking.code} 的来访人已电话通知")
-    return hypermedia.see_other(url_for("reception_staff.calls"))
+    code = booking.code
+    return perform(lambda: management.mark_notified(booking, current_user, calendar.now()),
+                   success=_see("reception_staff.calls"),
+                   done=f"已记录：预约 {code} 的来访人已电话通知",
+                   back=url_for("reception_staff.calls"))

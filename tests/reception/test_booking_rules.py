@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from portal import calendar, identity, privacy, settings
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.reception import management, services
-from portal.reception.models import Booking
+from portal.reception import management, queries, services
+from portal.reception.models import Booking, Place
 from tests import factories
 
 
@@ -92,9 +92,9 @@ def test_booking_is_stored_encrypted_with_a_code_and_the_first_free_place(app):
     assert privacy.decrypt(raw.id_cipher) == number
     assert raw.id_hash == privacy.lookup_hash(number)
     assert booking.masked_id == "*" * 14 + number[-4:]
-    assert db.session.get(services.Place, booking.place_id).number == 1
+    assert db.session.get(Place, booking.place_id).number == 1
     second = factories.book(session)
-    assert db.session.get(services.Place, second.place_id).number == 2
+    assert db.session.get(Place, second.place_id).number == 2
 
 
 def test_category_must_be_in_the_leaders_portfolio(app):
@@ -133,11 +133,11 @@ def test_cancelled_booking_frees_the_person_and_the_place(app):
     session = factories.session(end=time(9, 20))  # one place
     number = factories.id_number(seq=2)
     booking = factories.book(session, id_number=number)
-    assert services.free_places([session.id])[session.id] == 0
+    assert queries.free_places([session.id])[session.id] == 0
     refused(session, id_number=factories.id_number(seq=3))  # full
     services.cancel_booking(booking, "临时有事", calendar.now())
     db.session.commit()
-    assert services.free_places([session.id])[session.id] == 1
+    assert queries.free_places([session.id])[session.id] == 1
     again = factories.book(session, id_number=number)
     assert again.place_id == booking.place_id
 
@@ -154,7 +154,7 @@ def test_unpublished_and_cancelled_sessions_cannot_be_booked(app):
     draft = factories.session(publish=False)
     assert "尚未发布" in refused(draft).message
     live = factories.session(day=date(2026, 11, 24))
-    management.cancel_session(live, "领导临时公务", "测试", calendar.now())
+    management.cancel_session(live, "领导临时公务", factories.STAFF, calendar.now())
     db.session.commit()
     assert "已取消" in refused(live).message
 
@@ -281,11 +281,11 @@ def test_cancelled_booking_cannot_be_cancelled_twice(app):
 def test_schedule_lists_only_published_sessions_in_range(app):
     published = factories.session()
     factories.session(day=date(2026, 11, 24), publish=False)
-    found = services.published_sessions(date(2026, 11, 23), date(2026, 11, 29))
+    found = queries.published_sessions(date(2026, 11, 23), date(2026, 11, 29))
     assert [s.id for s in found] == [published.id]
-    assert services.published_sessions(date(2026, 11, 30), date(2026, 12, 6)) == []
-    assert services.week_start(date(2026, 11, 18)) == date(2026, 11, 16)
-    assert services.free_places([published.id]) == {published.id: 3}
-    assert services.free_places([]) == {}
+    assert queries.published_sessions(date(2026, 11, 30), date(2026, 12, 6)) == []
+    assert queries.week_start(date(2026, 11, 18)) == date(2026, 11, 16)
+    assert queries.free_places([published.id]) == {published.id: 3}
+    assert queries.free_places([]) == {}
     assert timedelta(0) < services.booking_window(
         published, calendar.WorkingCalendar()).closes_at - calendar.now()

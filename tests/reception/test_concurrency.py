@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.reception import services
+from portal.reception import queries, services
 from portal.reception.models import PLACE_HOLDING, Booking
 from tests import factories
 from tests.conftest import FIXED_NOW, base_config
@@ -65,7 +65,7 @@ def held(session_id) -> list[int]:
 
 def test_fifty_simultaneous_bookings_fill_ten_places_exactly(app, tmp_path):
     session = factories.session(start=time(9, 0), end=time(10, 40), slot=10)
-    assert services.total_places([session.id])[session.id] == 10
+    assert queries.total_places([session.id])[session.id] == 10
     requests = [factories.booking_request(id_number=factories.id_number(seq=i),
                                           phone=factories.phone(i)) for i in range(50)]
     outcomes = run_at_once(app, tmp_path, session.id, requests)
@@ -76,7 +76,7 @@ def test_fifty_simultaneous_bookings_fill_ten_places_exactly(app, tmp_path):
     places = held(session.id)
     assert len(places) == 10 and len(set(places)) == 10
     assert sorted(p for _, p in booked) == sorted(places)
-    assert services.free_places([session.id])[session.id] == 0
+    assert queries.free_places([session.id])[session.id] == 0
 
 
 def test_one_id_number_from_many_processes_gets_one_booking(app, tmp_path):

@@ -1,0 +1,187 @@
+"""Reception's lifecycles: which status of a session or a booking may follow which, for whom and
+when — the one table of those rules (mechanism: ``portal.lifecycle``).
+
+``SESSION.fire`` / ``BOOKING.fire`` (one record), ``fire_where`` (a session's or a day's
+bookings in one UPDATE) and ``BOOKING.new`` (a new booking) are the only code that sets a
+status. Templates ask ``open_actions('booking', b)`` / ``can('session', s, 'publish')``.
+
+Event names are ``<lifecycle>.<event>`` and equal the audit actions ("session.publish",
+"booking.confirm"). Not audited: the citizen's own acts (booking, cancelling) — the audit log
+is for staff acts — and the consequences of a staff act that are applied with it
+("cancel_with_session", "miss", "expire", "publish_on_create"): the act's own entry records
+them (``bookings_cancelled``, ``no_show``/``expired`` counts, ``published``). Those
+consequences are never offered on their own: their guard refuses, and only ``fire_where``
+(which applies sources and target, not guards) performs them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from portal import calendar
+from portal.errors import DomainError
+from portal.lifecycle import Context, Guard, Lifecycle, Transition
+from portal.reception import queries
+from portal.reception.models import BOOKING_STATUSES, PERSON_ACTIVE, PLACE_HOLDING, SESSION_STATUSES
+from portal.reception.window import booking_window
+
+STAFF = frozenset({"reception"})  # administrators pass every staff check too
+
+
+@dataclass(frozen=True)
+class StaffActor:
+    """Someone acting with reception's powers without a login — the daily job, the command
+    line, tests. The audit log shows ``username``."""
+
+    username: str
+    role: str = "reception"
+    id: None = None
+
+
+SYSTEM = StaffActor("系统")
+
+
+class ReceptionLifecycle(Lifecycle):
+    """A lifecycle that keeps the refusal wording citizens and staff already know for some
+    events (``wrong_status``: event -> message, ``{status}`` is the current status' label)."""
+
+    def __init__(self, *args, wrong_status: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.wrong_status = wrong_status or {}
+
+    def refusal(self, obj, event: str, user=None, now=None, **extra) -> str | None:
+        message = super().refusal(obj, event, user, now, **extra)
+        wording = self.wrong_status.get(event)
+        if message and wording and obj.status not in self[event].sources:
+            return wording.format(status=self.label(obj.status))
+        return message
+
+    def check(self, obj, event: str, actor=None, now=None) -> None:
+        """Raise the refusal ``fire`` would raise, before the changes that must precede the
+        transition itself (a session's bookings before the session's own event)."""
+        if message := self.refusal(obj, event, actor, now):
+            raise DomainError(message, status=403 if message.startswith("您的账号") else 409)
+
+
+# --- guards: why not now (Chinese), or None ------------------------------------------------------
+
+def _today(context: Context) -> date:
+    return (context.now or calendar.now()).date()
+
+
+def _not_past(session, context: Context) -> str | None:
+    return "已过期的场次不能发布" if session.day < _today(context) else None
+
+
+def _day_reached(session, context: Context) -> str | None:
+    return "接访日之后才能结束本场" if session.day > _today(context) else None
+
+
+def _not_closed(session, _context: Context) -> str | None:
+    return "本场已结束" if session.closed else None
+
+
+def _session_not_cancelled(booking, _context: Context) -> str | None:
+    session = queries.session_by_id(booking.session_id)
+    return "本场接访已取消" if session.status == "cancelled" else None
+
+
+def _reception_day(booking, context: Context) -> str | None:
+    if queries.session_by_id(booking.session_id).day > _today(context):
+        return "接访当天才能签到或记录爽约"
+    return None
+
+
+def _place_still_free(booking, context: Context) -> str | None:
+    """Re-confirming a booking that let its place go (declined) needs the place to be free.
+    A page listing a session's bookings passes ``held_places`` so no row asks the database."""
+    if booking.status in PLACE_HOLDING:
+        return None
+    held = context.extra.get("held_places")
+    taken = booking.place_id in held if held is not None else queries.place_held(booking.place_id)
+    return "该号源已被他人预约，不能恢复" if taken else None
+
+
+def _citizen_only(_booking, context: Context) -> str | None:
+    """Staff never cancel one booking: they cancel the session, and call the visitors."""
+    return "预约只能由来访人本人凭预约码和手机号码取消" if context.user is not None else None
+
+
+def _before_cutoff(booking, context: Context) -> str | None:
+    window = booking_window(queries.session_by_id(booking.session_id), calendar.WorkingCalendar())
+    if (context.now or calendar.now()) < window.closes_at:
+        return None
+    return (f"已过取消截止时间（{calendar.format_datetime(window.closes_at)}）。"
+            "如不能按时到场，请致电县信访局说明。")
+
+
+def _part_of(act: str) -> Guard:
+    def guard(_obj, _context: Context) -> str:
+        return f"只能在{act}时一并处理"
+
+    return guard
+
+
+# --- the tables --------------------------------------------------------------------------------
+
+def _t(event, sources, target, label, roles=STAFF, guards=(), audited=True) -> Transition:
+    return Transition(event, frozenset(sources), target, label, frozenset(roles), tuple(guards),
+                      audited)
+
+
+SESSION = ReceptionLifecycle(
+    "session", SESSION_STATUSES,
+    [
+        _t("publish", {"draft"}, "published", "发布", guards=[_not_past]),
+        # Closing the day keeps the status; the day's bookings move (see ``miss``/``expire``).
+        _t("close", {"published"}, "published", "结束本场", guards=[_day_reached, _not_closed]),
+        _t("cancel", {"draft", "published"}, "cancelled", "取消"),
+        _t("publish_on_create", {"draft"}, "published", "新建时发布",
+           guards=[_part_of("新建场次")], audited=False),
+    ],
+    initial="draft",
+    wrong_status={"publish": "只有未发布的场次可以发布（当前：{status}）", "cancel": "本场已取消"},
+)
+
+BOOKING = ReceptionLifecycle(
+    "booking", BOOKING_STATUSES,
+    [
+        # Staff review and the reception day, in the order the buttons are shown.
+        _t("confirm", {"pending", "declined"}, "confirmed", "确认",
+           guards=[_session_not_cancelled, _place_still_free]),
+        _t("check_in", {"pending", "confirmed", "no_show"}, "checked_in", "签到",
+           guards=[_session_not_cancelled, _reception_day]),
+        _t("no_show", {"confirmed", "checked_in"}, "no_show", "爽约",
+           guards=[_session_not_cancelled, _reception_day]),
+        _t("decline", {"pending", "confirmed"}, "declined", "不通过",
+           guards=[_session_not_cancelled]),
+        # The citizen's own cancelling, with the code and phone number.
+        _t("cancel", PERSON_ACTIVE, "cancelled", "取消", roles=(),
+           guards=[_citizen_only, _before_cutoff], audited=False),
+        # Consequences of a staff act on the session.
+        _t("cancel_with_session", PERSON_ACTIVE, "cancelled", "随场次取消",
+           guards=[_part_of("取消本场")], audited=False),
+        _t("miss", {"confirmed"}, "no_show", "记为爽约", guards=[_part_of("结束本场")],
+           audited=False),
+        _t("expire", {"pending"}, "expired", "记为过期", guards=[_part_of("结束本场")],
+           audited=False),
+    ],
+    initial="pending",
+    wrong_status={"cancel": "该预约当前状态为“{status}”，不能取消"},
+)
+
+
+# --- what the receipt says next (read-only questions about a status) -------------------------------
+
+def is_upcoming(booking) -> bool:
+    """Still to come: the citizen has somewhere to be (一人一号 counts it)."""
+    return booking.status in PERSON_ACTIVE
+
+
+def awaits_review(booking) -> bool:
+    return booking.status == BOOKING.initial
+
+
+def edit_refusal(session) -> str | None:
+    """Editing a session keeps its status; a cancelled one stays as it was cancelled."""
+    return "已取消的场次不能修改" if session.status == "cancelled" else None

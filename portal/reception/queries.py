@@ -1,0 +1,225 @@
+"""Read-side queries of reception: what the public and staff pages (and the home page) show.
+
+Nothing here writes or decides; each function is one statement (or none), with the relations a
+page needs loaded in it, so page statement counts do not grow with the data.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import joinedload
+
+from portal import calendar, settings
+
+# The one deliberate cross-domain question (CONVENTIONS.md): which petitioners have a matter
+# evaluated 满意?
+from portal.evaluation.interface import satisfied_petitioners
+from portal.extensions import db
+from portal.reception.models import PLACE_HOLDING, Booking, Leader, Place, ReceptionSession
+from portal.reception.window import booking_window, is_bookable
+
+# --- weeks --------------------------------------------------------------------------------------
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def current_week(today: date) -> date:
+    """The Monday of the week the schedule starts from: at the weekend, the coming one."""
+    return week_start(today + timedelta(days=2 if today.weekday() >= 5 else 0))
+
+
+# --- places -------------------------------------------------------------------------------------
+
+def place_taken(place_id_column):
+    """SQL: a booking holds this place (every booking not cancelled or declined)."""
+    return exists().where(
+        and_(Booking.place_id == place_id_column, Booking.status.in_(PLACE_HOLDING))
+    )
+
+
+def _per_session(query, session_ids: list[int]) -> dict[int, int]:
+    counts = dict.fromkeys(session_ids, 0)
+    counts.update({sid: n for sid, n in db.session.execute(query)})
+    return counts
+
+
+def free_places(session_ids: list[int]) -> dict[int, int]:
+    """Free places per session, in one statement."""
+    if not session_ids:
+        return {}
+    return _per_session(
+        select(Place.session_id, func.count(Place.id))
+        .where(Place.session_id.in_(session_ids), ~place_taken(Place.id))
+        .group_by(Place.session_id), session_ids)
+
+
+def total_places(session_ids: list[int]) -> dict[int, int]:
+    if not session_ids:
+        return {}
+    return _per_session(
+        select(Place.session_id, func.count(Place.id))
+        .where(Place.session_id.in_(session_ids)).group_by(Place.session_id), session_ids)
+
+
+def place_held(place_id: int) -> bool:
+    """Does a booking hold this place now?"""
+    return bool(db.session.scalar(
+        select(func.count(Booking.id)).where(Booking.place_id == place_id,
+                                             Booking.status.in_(PLACE_HOLDING))))
+
+
+def held_places(bookings: list[Booking]) -> set[int]:
+    """The places held among already loaded bookings (all of a session's: no statement)."""
+    return {b.place_id for b in bookings if b.status in PLACE_HOLDING}
+
+
+# --- leaders ------------------------------------------------------------------------------------
+
+def active_leaders() -> list[Leader]:
+    return list(db.session.scalars(select(Leader).where(Leader.active.is_(True))
+                                   .order_by(Leader.id)))
+
+
+def all_leaders() -> list[Leader]:
+    """Staff list: serving leaders first."""
+    return list(db.session.scalars(select(Leader).order_by(Leader.active.desc(), Leader.id)))
+
+
+def leader(leader_id: int) -> Leader | None:
+    return db.session.get(Leader, leader_id)
+
+
+# --- the public schedule ------------------------------------------------------------------------
+
+def published_sessions(start: date, end: date, leader_id: int | None = None,
+                       place: str | None = None) -> list[ReceptionSession]:
+    """Published sessions between two days (inclusive), leaders loaded in the same query."""
+    query = (
+        select(ReceptionSession)
+        .options(joinedload(ReceptionSession.leader))
+        .where(ReceptionSession.status == "published", ReceptionSession.day >= start,
+               ReceptionSession.day <= end)
+        .order_by(ReceptionSession.day, ReceptionSession.start_time, ReceptionSession.id)
+    )
+    if leader_id:
+        query = query.where(ReceptionSession.leader_id == leader_id)
+    if place:
+        query = query.where(ReceptionSession.place == place)
+    return list(db.session.scalars(query).unique())
+
+
+def schedule_places(today: date) -> list[str]:
+    """The places of upcoming published sessions, for the schedule's filter."""
+    return list(db.session.scalars(
+        select(ReceptionSession.place).where(ReceptionSession.status == "published",
+                                             ReceptionSession.day >= today)
+        .distinct().order_by(ReceptionSession.place)))
+
+
+def schedule(week: date, today: date, leader_id: int | None = None, place: str | None = None,
+             weeks: int = 1, now: datetime | None = None) -> dict:
+    """Sessions of ``weeks`` weeks that can still be attended, with free places and windows
+    (a fixed number of statements however many sessions there are)."""
+    start = max(week, today)
+    end = week + timedelta(days=7 * weeks - 1)
+    sessions = published_sessions(start, end, leader_id, place)
+    free = free_places([s.id for s in sessions])
+    cal = calendar.WorkingCalendar()
+    values = settings.current_values()
+    now = now or calendar.now()
+    windows = {s.id: booking_window(s, cal, values) for s in sessions}
+    return {
+        "sessions": sessions, "free": free,
+        "bookable": {s.id: is_bookable(s, windows[s.id], now) for s in sessions},
+        "windows": windows, "now": now, "values": values,
+    }
+
+
+# --- one session ----------------------------------------------------------------------------------
+
+def session_with_leader(session_id: int) -> ReceptionSession | None:
+    return db.session.scalar(
+        select(ReceptionSession).options(joinedload(ReceptionSession.leader))
+        .where(ReceptionSession.id == session_id))
+
+
+def public_session(session_id: int) -> ReceptionSession | None:
+    """A session the public may see (published or cancelled, never a draft), with its leader."""
+    row = session_with_leader(session_id)
+    return None if row is None or row.status == "draft" else row
+
+
+def session_by_id(session_id: int) -> ReceptionSession | None:
+    """Through the identity map: free when the request already loaded it."""
+    return db.session.get(ReceptionSession, session_id)
+
+
+def session_bookings(session_id: int) -> list[Booking]:
+    """A session's bookings in reception order: those holding a place first, by place."""
+    return list(db.session.scalars(
+        select(Booking).options(joinedload(Booking.place))
+        .where(Booking.session_id == session_id)
+        .order_by(Booking.status.in_(PLACE_HOLDING).desc(), Booking.place_id, Booking.id)
+    ))
+
+
+def sessions_to_close(today: date) -> list[ReceptionSession]:
+    """For the daily job: published sessions before today whose day is not yet closed."""
+    return list(db.session.scalars(
+        select(ReceptionSession).where(ReceptionSession.day < today,
+                                       ReceptionSession.status == "published",
+                                       ReceptionSession.closed.is_(False))))
+
+
+# --- staff lists --------------------------------------------------------------------------------
+
+def staff_sessions(today: date, past: bool = False) -> list[ReceptionSession]:
+    """The staff dashboard: upcoming sessions in order, or the last 60 past ones, newest first."""
+    query = select(ReceptionSession).options(joinedload(ReceptionSession.leader))
+    if past:
+        query = (query.where(ReceptionSession.day < today)
+                 .order_by(ReceptionSession.day.desc()).limit(60))
+    else:
+        query = (query.where(ReceptionSession.day >= today)
+                 .order_by(ReceptionSession.day, ReceptionSession.start_time).limit(200))
+    return list(db.session.scalars(query).unique())
+
+
+def _awaiting_call():
+    return and_(Booking.cancelled_by_staff.is_(True), Booking.notified_at.is_(None))
+
+
+def call_list() -> list[Booking]:
+    """Bookings cancelled by staff whose visitor has not yet been told by phone."""
+    return list(db.session.scalars(
+        select(Booking)
+        .options(joinedload(Booking.session).joinedload(ReceptionSession.leader))
+        .where(_awaiting_call()).order_by(Booking.id)
+    ))
+
+
+def call_count() -> int:
+    return db.session.scalar(select(func.count(Booking.id)).where(_awaiting_call()))
+
+
+def satisfied_marks(bookings: list[Booking]) -> dict[str, list[str]]:
+    """ID hash -> numbers of that person's matters evaluated 满意, for staff lists (one query)."""
+    return satisfied_petitioners([b.id_hash for b in bookings])
+
+
+# --- one booking --------------------------------------------------------------------------------
+
+def booking_by_code(code: str) -> Booking | None:
+    """The booking with this (canonical) code, its session, leader and place loaded."""
+    return db.session.scalar(
+        select(Booking).options(joinedload(Booking.session).joinedload(ReceptionSession.leader),
+                                joinedload(Booking.place))
+        .where(Booking.code == code)
+    )
+
+
+def booking_with_place(booking_id: int) -> Booking | None:
+    return db.session.scalar(
+        select(Booking).options(joinedload(Booking.place)).where(Booking.id == booking_id))
