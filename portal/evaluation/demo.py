@@ -8,6 +8,7 @@ overdue). Past steps go through the same services with a ``now`` in the past.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -15,9 +16,20 @@ from sqlalchemy import select
 from portal import calendar
 from portal.accounts.models import User
 from portal.accounts.services import ensure_accounts
-from portal.evaluation import panels, results, services, voting
+from portal.evaluation import (
+    applications,
+    followup,
+    hearings,
+    matters,
+    panels,
+    paper,
+    queries,
+    results,
+    voting,
+)
 from portal.evaluation import pool as evaluator_pool
-from portal.evaluation.models import CONDITIONS, Evaluator, Matter
+from portal.evaluation.codes import CONDITIONS
+from portal.evaluation.models import Evaluator, Matter
 from portal.extensions import db
 
 ACTOR = "演示数据"
@@ -86,7 +98,7 @@ def _matter(rng, index: int, actor, now: datetime) -> Matter:
     title, category, unit, level, summary = MATTERS[index]
     name, address = PETITIONERS[index]
     birth = date(rng.randint(1950, 1990), rng.randint(1, 12), rng.randint(1, 28))
-    return services.save_matter(None, services.MatterData(
+    return matters.save_matter(None, matters.MatterData(
         number=f"XF-{now.year}-{31 + index * 7:04d}", title=title, category=category, unit=unit,
         level=level, summary=summary, petitioner_name=name,
         petitioner_id=_id_number(rng, birth), phone=f"139{rng.randint(0, 99_999_999):08d}",
@@ -95,47 +107,48 @@ def _matter(rng, index: int, actor, now: datetime) -> Matter:
 
 
 def _apply(matter: Matter, actor, now: datetime, accept: bool | None = True):
-    application = services.submit_application(
+    application = applications.submit_application(
         matter, matter.unit, now.date(), "信访人对处理意见仍不满意，申请进行第三方评价。", actor, now)
     codes = list(CONDITIONS) if accept is not None else list(CONDITIONS)[:2]
     for code in codes:
         holds = accept is not False or code != "dissatisfied"
-        services.record_condition(application, code, holds,
+        applications.record_condition(application, code, holds,
                                   "已核对材料" if holds else "信访人已书面表示接受处理意见", actor, now)
     if accept:
-        services.accept_application(application, actor, now)
+        applications.accept_application(application, actor, now)
     elif accept is False:
-        services.refuse_application(application, "信访人已书面表示接受处理意见，不符合评价条件", actor, now)
+        applications.refuse_application(application, "信访人已书面表示接受处理意见，不符合评价条件",
+                                        actor, now)
     return application
 
 
 def _hearing(matter: Matter, day: date, pool: list[Evaluator], actor, now: datetime,
              notice: bool = True):
-    hearing = panels.create_hearing(
-        matter, panels.HearingData(day, time(9, 30), "县人民来访接待中心", matter.level), actor, now)
-    hearing = panels.load_hearing(hearing.id)
+    hearing = hearings.create_hearing(
+        matter, hearings.HearingData(day, time(9, 30), "县人民来访接待中心", matter.level), actor, now)
+    hearing = queries.load_hearing(hearing.id)
     panels.set_panel(hearing, [e.id for e in pool[:9]], pool[0].id, actor, now)
     if notice:
-        panels.publish_notice(hearing, actor, now)
+        hearings.publish_notice(hearing, actor, now)
     return hearing
 
 
 def _evaluate(hearing, mode: str, choices: list[str], reasons: str, clerk, scrutineer,
               users: list[User], day: date, publish_day: date):
     at = _at(day, 9, 40)
-    panels.mark_attendance(hearing, [m.id for m in hearing.members], clerk, at)
+    hearings.mark_attendance(hearing, [m.id for m in hearing.members], clerk, at)
     poll = voting.open_poll(hearing, mode, clerk, at)
     if mode == "electronic":
         for user, choice in zip(users, choices, strict=False):
             voting.cast_ballot(poll.id, user, choice)
     else:
         manyi, bumanyi = choices.count("satisfied"), choices.count("unsatisfied")
-        voting.enter_paper_counts(poll, voting.PaperCounts(
+        paper.enter_paper_counts(poll, paper.PaperCounts(
             len(choices), len(choices), manyi + bumanyi, len(choices) - manyi - bumanyi,
             manyi, bumanyi, 0), clerk, _at(day, 10, 20))
-        voting.confirm_paper_counts(poll, scrutineer, _at(day, 10, 25))
+        paper.confirm_paper_counts(poll, scrutineer, _at(day, 10, 25))
     voting.close_poll(poll.id, clerk, _at(day, 10, 30))
-    hearing = panels.load_hearing(hearing.id)
+    hearing = queries.load_hearing(hearing.id)
     results.save_letter_reasons(hearing, reasons, clerk, _at(day, 10, 50))
     letter = results.issue_letter(hearing, clerk, _at(day, 11, 0))
     name = hearing.matter.petitioner_name
@@ -146,71 +159,99 @@ def _evaluate(hearing, mode: str, choices: list[str], reasons: str, clerk, scrut
     return hearing
 
 
-def seed_evaluation(rng: random.Random, today: date, now: datetime) -> str:
-    lines = ensure_accounts(PANEL_ACCOUNTS, ACTOR)
-    users = {u.username: u for u in db.session.scalars(select(User))}
-    clerk = users.get("pingjia") or next(u for u in users.values() if u.role == "evaluation")
-    scrutineer = users.get("pingjia2") or next(
-        u for u in users.values() if u.role in ("evaluation", "admin") and u.id != clerk.id)
-    panel_users = [users[f"panel{i}"] for i in range(1, 10)]
-    cal = calendar.WorkingCalendar()
-    long_ago = now - timedelta(days=60)
+@dataclass
+class _Seed:
+    rng: random.Random
+    today: date
+    now: datetime
+    clerk: User
+    scrutineer: User
+    panel_users: list[User]
+    pool: list[Evaluator] = field(default_factory=list)
+    cal: calendar.WorkingCalendar = field(default_factory=calendar.WorkingCalendar)
 
-    pool = []
+    def next_working(self, day: date) -> date:
+        return _working(self.cal, day + timedelta(days=1), 1)
+
+
+def _seed_pool(seed: _Seed) -> None:
+    long_ago = seed.now - timedelta(days=60)
     for i, (name, category, organisation) in enumerate(POOL):
-        pool.append(evaluator_pool.save_evaluator(None, evaluator_pool.EvaluatorData(
+        seed.pool.append(evaluator_pool.save_evaluator(None, evaluator_pool.EvaluatorData(
             name=name, category=category, organisation=organisation,
-            contact=f"138{rng.randint(0, 99_999_999):08d}",
-            user_id=panel_users[i].id if i < 9 else None), clerk, long_ago))
+            contact=f"138{seed.rng.randint(0, 99_999_999):08d}",
+            user_id=seed.panel_users[i].id if i < 9 else None), seed.clerk, long_ago))
     db.session.flush()
 
-    # A 不满意 result six weeks ago (paper ballots), under follow-up with one task overdue.
-    day = _working(cal, today - timedelta(days=42), -1)
-    notice_at = _at(day - timedelta(days=7), 15)
-    matter = _matter(rng, 1, clerk, notice_at - timedelta(days=5))
-    _apply(matter, clerk, notice_at - timedelta(days=3))
-    hearing = _hearing(matter, day, pool, clerk, notice_at)
-    _evaluate(hearing, "paper", ["satisfied"] * 3 + ["unsatisfied"] * 6, REASONS_UNSATISFIED,
-              clerk, scrutineer, panel_users, day, _working(cal, day + timedelta(days=1), 1))
-    # The task opened on publication (30 days) is overdue by now; two more, one done.
-    published = _at(_working(cal, day + timedelta(days=1), 1), 9, 30)
-    results.add_followup(matter, "县人力资源和社会保障局", "重新核算工龄买断款并书面答复信访人",
-                         today + timedelta(days=20), clerk, published)
-    done = results.add_followup(matter, "县农机公司（原县农机厂）",
-                                "提供改制时职工花名册和工龄认定原始材料",
-                                day + timedelta(days=10), clerk, published)
-    results.complete_followup(done, "已提供职工花名册和 1995 年工龄认定表", clerk,
-                              _at(day + timedelta(days=8), 16))
-    # A 满意 result three weeks ago (electronic, secret ballot), letter delivered to both sides.
-    day = _working(cal, today - timedelta(days=21), -1)
-    notice_at = _at(day - timedelta(days=6), 16)
-    matter = _matter(rng, 0, clerk, notice_at - timedelta(days=5))
-    _apply(matter, clerk, notice_at - timedelta(days=3))
-    hearing = _hearing(matter, day, pool, clerk, notice_at)
-    _evaluate(hearing, "electronic", ["satisfied"] * 7 + ["unsatisfied"] * 2, REASONS_SATISFIED,
-              clerk, scrutineer, panel_users, day, _working(cal, day + timedelta(days=1), 1))
 
-    # A noticed hearing a week ahead, with a party's recusal request refused.
-    day = _working(cal, today + timedelta(days=7), 1)
+def _seed_unsatisfied(seed: _Seed) -> None:
+    """A 不满意 result six weeks ago (paper ballots), under follow-up with one task overdue."""
+    clerk, today = seed.clerk, seed.today
+    day = _working(seed.cal, today - timedelta(days=42), -1)
+    notice_at = _at(day - timedelta(days=7), 15)
+    matter = _matter(seed.rng, 1, clerk, notice_at - timedelta(days=5))
+    _apply(matter, clerk, notice_at - timedelta(days=3))
+    hearing = _hearing(matter, day, seed.pool, clerk, notice_at)
+    _evaluate(hearing, "paper", ["satisfied"] * 3 + ["unsatisfied"] * 6, REASONS_UNSATISFIED,
+              clerk, seed.scrutineer, seed.panel_users, day, seed.next_working(day))
+    # The task opened on publication (30 days) is overdue by now; two more, one done.
+    published = _at(seed.next_working(day), 9, 30)
+    followup.add_followup(matter, "县人力资源和社会保障局", "重新核算工龄买断款并书面答复信访人",
+                          today + timedelta(days=20), clerk, published)
+    done = followup.add_followup(matter, "县农机公司（原县农机厂）",
+                                 "提供改制时职工花名册和工龄认定原始材料",
+                                 day + timedelta(days=10), clerk, published)
+    followup.complete_followup(done, "已提供职工花名册和 1995 年工龄认定表", clerk,
+                               _at(day + timedelta(days=8), 16))
+
+
+def _seed_satisfied(seed: _Seed) -> None:
+    """A 满意 result three weeks ago (electronic, secret ballot), letter delivered to both."""
+    day = _working(seed.cal, seed.today - timedelta(days=21), -1)
+    notice_at = _at(day - timedelta(days=6), 16)
+    matter = _matter(seed.rng, 0, seed.clerk, notice_at - timedelta(days=5))
+    _apply(matter, seed.clerk, notice_at - timedelta(days=3))
+    hearing = _hearing(matter, day, seed.pool, seed.clerk, notice_at)
+    _evaluate(hearing, "electronic", ["satisfied"] * 7 + ["unsatisfied"] * 2, REASONS_SATISFIED,
+              seed.clerk, seed.scrutineer, seed.panel_users, day, seed.next_working(day))
+
+
+def _seed_ahead(seed: _Seed) -> None:
+    """A noticed hearing a week ahead, with a party's recusal request refused; then the earlier
+    stages: scheduled (panel formed, notice not yet out), accepted, applied, refused,
+    registered."""
+    rng, clerk, now, pool = seed.rng, seed.clerk, seed.now, seed.pool
+    day = _working(seed.cal, seed.today + timedelta(days=7), 1)
     matter = _matter(rng, 2, clerk, now - timedelta(days=6))
     _apply(matter, clerk, now - timedelta(days=4))
     hearing = _hearing(matter, day, pool, clerk, now)
     recusal = panels.request_recusal(hearing, pool[3].id, "信访人认为该评价员与物业公司负责人相识",
                                      "party", "信访人", clerk, now)
     panels.decide_recusal(recusal, False, "经核实，该评价员与物业公司无利害关系", clerk, now)
-    # Earlier stages: scheduled (panel formed, notice not yet out), accepted, applied,
-    # refused, registered.
     matter = _matter(rng, 3, clerk, now - timedelta(days=3))
     _apply(matter, clerk, now - timedelta(days=2))
-    _hearing(matter, _working(cal, today + timedelta(days=14), 1), pool[5:14], clerk, now,
-             notice=False)
+    _hearing(matter, _working(seed.cal, seed.today + timedelta(days=14), 1), pool[5:14], clerk,
+             now, notice=False)
     matter = _matter(rng, 4, clerk, now - timedelta(days=2))
     _apply(matter, clerk, now - timedelta(days=1))
     _apply(_matter(rng, 5, clerk, now - timedelta(days=1)), clerk, now, accept=None)
     _apply(_matter(rng, 6, clerk, now - timedelta(days=9)), clerk, now - timedelta(days=8),
            accept=False)
     _matter(rng, 7, clerk, now)
+
+
+def seed_evaluation(rng: random.Random, today: date, now: datetime) -> str:
+    lines = ensure_accounts(PANEL_ACCOUNTS, ACTOR)
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    clerk = users.get("pingjia") or next(u for u in users.values() if u.role == "evaluation")
+    scrutineer = users.get("pingjia2") or next(
+        u for u in users.values() if u.role in ("evaluation", "admin") and u.id != clerk.id)
+    seed = _Seed(rng, today, now, clerk, scrutineer, [users[f"panel{i}"] for i in range(1, 10)])
+    _seed_pool(seed)
+    _seed_unsatisfied(seed)
+    _seed_satisfied(seed)
+    _seed_ahead(seed)
     db.session.flush()
-    lines.append(f"{len(pool)} evaluators, {len(MATTERS)} evaluation matters "
+    lines.append(f"{len(seed.pool)} evaluators, {len(MATTERS)} evaluation matters "
                  "(a noticed hearing, a 满意 and a 不满意 result)")
     return "\n".join(lines)

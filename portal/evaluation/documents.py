@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from feedgen.feed import FeedGenerator
 
 from portal import calendar
-from portal.evaluation.models import Hearing, Matter, OpinionLetter, Poll
-from portal.evaluation.public import PublishedResult
-from portal.evaluation.services import public_text, user_names
+from portal.evaluation.fields import public_text
+from portal.evaluation.guards import is_live
+from portal.evaluation.models import Hearing, Matter, OpinionLetter
+from portal.evaluation.poll_records import Poll
+from portal.evaluation.queries import PublishedResult, user_names
 from portal.request_guard import external_url
 
 FEED_TITLE = "县信访局 · 评价会公告和评价结果"
@@ -36,7 +38,7 @@ def atom_feed(notices: list[Hearing], results: list[PublishedResult]) -> bytes:
         link = external_url("evaluation.notice", hearing_id=h.id)
         entry = fg.add_entry(order="append")
         entry.id(link)
-        entry.title(f"评价会公告：{h.notice_title}" + ("（已取消）" if h.status == "cancelled" else ""))
+        entry.title(f"评价会公告：{h.notice_title}" + ("" if is_live(h) else "（已取消）"))
         entry.link(href=link)
         published = _aware(h.notice_published_at)
         entry.published(published)

@@ -9,7 +9,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.evaluation.models import (
+from portal.evaluation.codes import (
     CONDITIONS,
     DELIVERY_METHODS,
     EVALUATOR_CATEGORIES,

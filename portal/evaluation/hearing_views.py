@@ -1,18 +1,32 @@
 """Staff pages for one hearing: panel and recusal, notice, attendance, the poll, the letter,
 the published result. A nested blueprint of ``evaluation_staff`` (endpoints
-``evaluation_staff.hearings.*``, URLs under /staff/evaluation)."""
+``evaluation_staff.hearings.*``, URLs under /staff/evaluation).
+
+Each POST runs one service through ``portal.actions.perform``: 303 back to the hearing (its
+section) with a message, or the page again with the refusal on its form and the refusal's
+status."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal import calendar, hypermedia, settings
 from portal.access import role_required
-from portal.errors import DomainError, apply_to_form
-from portal.evaluation import documents, panels, results, rules, services, voting
+from portal.actions import perform
+from portal.errors import apply_to_form
+from portal.evaluation import (
+    documents,
+    guards,
+    hearings,
+    panels,
+    paper,
+    queries,
+    results,
+    rules,
+    voting,
+)
 from portal.evaluation.forms import (
     AttendanceForm,
     CorrectionForm,
@@ -26,19 +40,24 @@ from portal.evaluation.forms import (
     ReasonForm,
     RecusalForm,
 )
-from portal.evaluation.models import Evaluator, Matter, PaperCount, Poll, Recusal
-from portal.extensions import db
+from portal.evaluation.hearing_page import hearing_or_404, show
+from portal.evaluation.models import Matter, Recusal
+from portal.evaluation.poll_records import Poll
 from portal.forms import EmptyForm, choices
 
 bp = Blueprint("hearings", __name__)
 STAFF = ("evaluation",)
 
 
-def _hearing(hearing_id: int, lock: bool = False):
-    hearing = panels.load_hearing(hearing_id, lock=lock)
-    if hearing is None:
+def _found(row):
+    """The record, or 404."""
+    if row is None:
         abort(404)
-    return hearing
+    return row
+
+
+def _locked(model, ident: int):
+    return _found(queries.locked(model, ident))
 
 
 def _go(hearing_id: int, anchor: str = ""):
@@ -46,35 +65,51 @@ def _go(hearing_id: int, anchor: str = ""):
     return hypermedia.see_other(url + (f"#{anchor}" if anchor else ""))
 
 
+def _back(hearing_id: int, anchor: str = ""):
+    """The answer to a change that went through: back to the hearing's section."""
+    return lambda _result: _go(hearing_id, anchor)
+
+
+def _refused(hearing_id: int, form_key: str, form):
+    """The answer to a refusal: the hearing page again, the refused form showing why."""
+    return lambda error: show(hearing_id, status=error.status, page_error=error.message,
+                                       **{form_key: form})
+
+
+def _invalid(hearing_id: int, form_key: str, form):
+    """A form that did not validate: the hearing page again, 422."""
+    return show(hearing_id, status=422, page_error="请检查填写的内容", **{form_key: form})
+
+
 @bp.route("/matters/<int:matter_id>/hearings/new", methods=["GET", "POST"])
 @bp.route("/hearings/<int:hearing_id>/edit", methods=["GET", "POST"])
 @role_required(*STAFF)
 def edit(matter_id: int | None = None, hearing_id: int | None = None):
-    hearing = _hearing(hearing_id) if hearing_id else None
-    matter = hearing.matter if hearing else db.get_or_404(Matter, matter_id)
+    hearing = hearing_or_404(hearing_id) if hearing_id else None
+    matter = hearing.matter if hearing else _found(queries.by_id(Matter, matter_id))
     form = HearingForm(obj=hearing)
     if request.method == "GET" and hearing is None:
         form.level.data = matter.level
-    status = 200
-    if form.validate_on_submit():
-        data = panels.HearingData(form.day.data, form.start_time.data, form.place.data,
-                                  form.level.data)
-        try:
-            if hearing is None:
-                hearing = panels.create_hearing(matter, data, current_user, calendar.now())
-            else:
-                panels.update_hearing(hearing, data, current_user, calendar.now())
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-            status = error.status
-            hearing = _hearing(hearing_id) if hearing_id else None
-        else:
-            db.session.commit()
-            flash("评价会已安排，请组成评价小组后发布公告")
-            return _go(hearing.id)
-    elif request.method == "POST":
-        status = 422
+    if not form.validate_on_submit():
+        return _form_page(form, matter, hearing, 422 if request.method == "POST" else 200)
+    data = hearings.HearingData(form.day.data, form.start_time.data, form.place.data,
+                                form.level.data)
+
+    def save():
+        if hearing is None:
+            return hearings.create_hearing(matter, data, current_user, calendar.now())
+        hearings.update_hearing(hearing, data, current_user, calendar.now())
+        return hearing
+
+    return perform(
+        save, done="评价会已安排，请组成评价小组后发布公告", form=form,
+        success=lambda saved: _go(saved.id),
+        failure=lambda error: _form_page(form, matter,
+                                         hearing_or_404(hearing_id) if hearing_id else None,
+                                         error.status))
+
+
+def _form_page(form: HearingForm, matter: Matter, hearing, status: int):
     days = settings.get(rules.NOTICE_DAYS.key)
     return hypermedia.render(
         "evaluation/staff/hearing_form.html", form=form, matter=matter, hearing=hearing,
@@ -82,158 +117,125 @@ def edit(matter_id: int | None = None, hearing_id: int | None = None):
         status=status)
 
 
-def _hearing_page(hearing_id: int, status: int = 200, page_error: str | None = None, **forms):
-    hearing = _hearing(hearing_id)
-    values = settings.current_values()
-    poll = panels.current_poll(hearing.id)
-    paper = db.session.get(PaperCount, poll.id) if poll and poll.mode == "paper" else None
-    letter = results.letter_for(hearing.id)
-    unit = panels.normalise_org(hearing.matter.unit)
-    candidates = list(db.session.scalars(select(Evaluator).where(Evaluator.active.is_(True))
-                                         .order_by(Evaluator.category, Evaluator.id)))
-    chosen = [m.evaluator_id for m in hearing.members]
-    chair = next((m.evaluator_id for m in hearing.members if m.is_chair), 0)
-    context = {
-        "panel_form": PanelForm(evaluator_ids=chosen, chair_id=chair),
-        "recusal_form": RecusalForm(), "decision_form": DecisionForm(),
-        "attendance_form": AttendanceForm(
-            present_ids=[m.id for m in hearing.members if m.present]),
-        "open_form": OpenPollForm(), "paper_form": PaperForm(obj=paper),
-        "correction_form": CorrectionForm(), "cancel_form": ReasonForm(),
-        "letter_form": LetterForm(reasons=letter.reasons if letter else ""),
-        "delivery_form": DeliveryForm(delivered_on=calendar.now().date()),
-        "action_form": EmptyForm(),
-    }
-    context.update(forms)
-    recusal_choices = choices([(0, "请选择")] + [(m.evaluator_id, m.evaluator.name)
-                                                 for m in hearing.members])
-    context["recusal_form"].evaluator_id.choices = recusal_choices
-    context["panel_form"].chair_id.choices = choices([(0, "请选择")] + [
-        (e.id, e.name) for e in candidates])
-    names = services.user_names([paper.entered_by_id if paper else None,
-                                 paper.confirmed_by_id if paper else None,
-                                 letter.reasons_by_id if letter else None])
-    return hypermedia.render(
-        "evaluation/staff/hearing.html", "poll_progress", status=status, h=hearing,
-        page_error=page_error,
-        m=hearing.matter, poll=poll, paper=paper, letter=letter, names=names,
-        voted=voting.voted_count(poll.id) if poll else 0,
-        history=[p for p in voting.poll_history(hearing.id) if p.status == "superseded"],
-        deliveries=results.deliveries(letter.id) if letter else [],
-        recusals=panels.hearing_recusals(hearing.id), candidates=candidates,
-        conflicts={e.id for e in candidates if unit and panels.normalise_org(e.organisation)
-                   == unit},
-        values=values, panel_problem=panels.panel_error(hearing, values),
-        quorum=panels.quorum(len(hearing.members), values),
-        notice_deadline=panels.notice_deadline(hearing.day, values[rules.NOTICE_DAYS.key]),
-        today=calendar.now().date(), **context)
-
-
 @bp.get("/hearings/<int:hearing_id>")
 @role_required(*STAFF)
 def view(hearing_id: int):
-    return _hearing_page(hearing_id)
+    return show(hearing_id)
 
 
-def _action(hearing_id: int, form, form_key: str, action, message, anchor: str = ""):
-    """Run one service for a hearing page form: 303 on success, the page with errors if not."""
-    if not form.validate_on_submit():
-        return _hearing_page(hearing_id, status=422, page_error="请检查填写的内容",
-                             **{form_key: form})
-    try:
-        outcome = action(form)
-    except panels.UnitConflict as error:
-        # Refused — and the recusal of the unit's members is recorded all the same.
-        db.session.rollback()
-        panels.record_unit_conflicts(hearing_id, error.conflicts, current_user, calendar.now())
-        db.session.commit()
-        apply_to_form(form, error)
-        return _hearing_page(hearing_id, status=error.status, page_error=error.message,
-                             **{form_key: form})
-    except DomainError as error:
-        db.session.rollback()
-        apply_to_form(form, error)
-        return _hearing_page(hearing_id, status=error.status, page_error=error.message,
-                             **{form_key: form})
-    db.session.commit()
-    flash(message(outcome) if callable(message) else message)
-    return _go(hearing_id, anchor)
-
+# --- the panel and recusal -----------------------------------------------------------------------
 
 @bp.post("/hearings/<int:hearing_id>/panel")
 @role_required(*STAFF)
 def panel(hearing_id: int):
-    hearing = _hearing(hearing_id, lock=True)
-    return _action(hearing_id, PanelForm(), "panel_form", lambda f: panels.set_panel(
-        hearing, f.evaluator_ids.data, f.chair_id.data, current_user, calendar.now()),
-        "评价小组已组成", "panel")
+    hearing = hearing_or_404(hearing_id, lock=True)
+    form = PanelForm()
+    if not form.validate_on_submit():
+        return _invalid(hearing_id, "panel_form", form)
+    refused = _refused(hearing_id, "panel_form", form)
+
+    def answer(conflict: panels.UnitConflict | None):
+        # Members from the responsible unit: refused, their recusal recorded (and committed).
+        if conflict is not None:
+            apply_to_form(form, conflict)
+            return refused(conflict)
+        flash("评价小组已组成")
+        return _go(hearing_id, "panel")
+
+    return perform(lambda: panels.set_panel(hearing, form.evaluator_ids.data, form.chair_id.data,
+                                            current_user, calendar.now()),
+                   success=answer, failure=refused, form=form)
 
 
 @bp.post("/hearings/<int:hearing_id>/recusals")
 @role_required(*STAFF)
 def recusal_new(hearing_id: int):
-    hearing = _hearing(hearing_id, lock=True)
+    hearing = hearing_or_404(hearing_id, lock=True)
     form = RecusalForm()
     form.evaluator_id.choices = choices((m.evaluator_id, m.evaluator.name)
                                         for m in hearing.members)
-    return _action(hearing_id, form, "recusal_form", lambda f: panels.request_recusal(
-        hearing, f.evaluator_id.data, f.reason.data, f.requested_by.data, f.requester.data,
-        current_user, calendar.now()),
-        lambda r: "回避申请已记录，请作出决定" if r.decision == "pending"
-        else "已记录回避，该评价员已退出评价小组", "panel")
+    if not form.validate_on_submit():
+        return _invalid(hearing_id, "recusal_form", form)
+    return perform(
+        lambda: panels.request_recusal(hearing, form.evaluator_id.data, form.reason.data,
+                                       form.requested_by.data, form.requester.data,
+                                       current_user, calendar.now()),
+        done=lambda r: "已记录回避，该评价员已退出评价小组" if r.decided_at
+        else "回避申请已记录，请作出决定",
+        form=form, success=_back(hearing_id, "panel"),
+        failure=_refused(hearing_id, "recusal_form", form))
 
 
 @bp.post("/recusals/<int:recusal_id>/decide")
 @role_required(*STAFF)
 def recusal_decide(recusal_id: int):
     recusal = _locked(Recusal, recusal_id)
-    return _action(recusal.hearing_id, DecisionForm(), "decision_form", lambda f: (
-        panels.decide_recusal(recusal, f.decision.data == "grant", f.reason.data, current_user,
-                              calendar.now())), "回避申请已决定", "panel")
+    hearing_id, form = recusal.hearing_id, DecisionForm()
+    if not form.validate_on_submit():
+        return _invalid(hearing_id, "decision_form", form)
+    return perform(
+        lambda: panels.decide_recusal(recusal, form.decision.data == "grant", form.reason.data,
+                                      current_user, calendar.now()),
+        done="回避申请已决定", form=form, success=_back(hearing_id, "panel"),
+        failure=_refused(hearing_id, "decision_form", form))
 
+
+# --- the notice, cancelling, attendance ----------------------------------------------------------
 
 @bp.post("/hearings/<int:hearing_id>/notice")
 @role_required(*STAFF)
 def notice(hearing_id: int):
-    hearing = _hearing(hearing_id, lock=True)
-    return _action(hearing_id, EmptyForm(), "action_form", lambda f: panels.publish_notice(
-        hearing, current_user, calendar.now()), "评价会公告已发布", "notice")
+    hearing = hearing_or_404(hearing_id, lock=True)
+    form = EmptyForm()
+    return perform(lambda: hearings.publish_notice(hearing, current_user, calendar.now()),
+                   done="评价会公告已发布", form=form, success=_back(hearing_id, "notice"),
+                   failure=_refused(hearing_id, "action_form", form))
 
 
 @bp.post("/hearings/<int:hearing_id>/cancel")
 @role_required(*STAFF)
 def cancel(hearing_id: int):
-    hearing = _hearing(hearing_id, lock=True)
-    return _action(hearing_id, ReasonForm(), "cancel_form", lambda f: panels.cancel_hearing(
-        hearing, f.reason.data, current_user, calendar.now()), "评价会已取消")
+    hearing = hearing_or_404(hearing_id, lock=True)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _invalid(hearing_id, "cancel_form", form)
+    return perform(lambda: hearings.cancel_hearing(hearing, form.reason.data, current_user,
+                                                   calendar.now()),
+                   done="评价会已取消", form=form, success=_back(hearing_id),
+                   failure=_refused(hearing_id, "cancel_form", form))
 
 
 @bp.post("/hearings/<int:hearing_id>/attendance")
 @role_required(*STAFF)
 def attendance(hearing_id: int):
-    hearing = _hearing(hearing_id, lock=True)
-    return _action(hearing_id, AttendanceForm(), "attendance_form", lambda f: (
-        panels.mark_attendance(hearing, f.present_ids.data, current_user, calendar.now())),
-        lambda n: f"已登记出席 {n} 人", "poll")
+    hearing = hearing_or_404(hearing_id, lock=True)
+    form = AttendanceForm()
+    if not form.validate_on_submit():
+        return _invalid(hearing_id, "attendance_form", form)
+    return perform(lambda: hearings.mark_attendance(hearing, form.present_ids.data,
+                                                    current_user, calendar.now()),
+                   done=lambda n: f"已登记出席 {n} 人", form=form,
+                   success=_back(hearing_id, "poll"),
+                   failure=_refused(hearing_id, "attendance_form", form))
 
+
+# --- the poll ------------------------------------------------------------------------------------
 
 @bp.post("/hearings/<int:hearing_id>/polls")
 @role_required(*STAFF)
 def poll_open(hearing_id: int):
-    hearing = _hearing(hearing_id, lock=True)
-    return _action(hearing_id, OpenPollForm(), "open_form", lambda f: voting.open_poll(
-        hearing, f.mode.data, current_user, calendar.now()), "投票已开始", "poll")
+    hearing = hearing_or_404(hearing_id, lock=True)
+    form = OpenPollForm()
+    if not form.validate_on_submit():
+        return _invalid(hearing_id, "open_form", form)
+    return perform(lambda: voting.open_poll(hearing, form.mode.data, current_user,
+                                            calendar.now()),
+                   done="投票已开始", form=form, success=_back(hearing_id, "poll"),
+                   failure=_refused(hearing_id, "open_form", form))
 
 
 def _poll(poll_id: int, lock: bool = False) -> Poll:
-    return _locked(Poll, poll_id) if lock else db.get_or_404(Poll, poll_id)
-
-
-def _locked(model, ident: int):
-    row = services.locked(model, ident)
-    if row is None:
-        abort(404)
-    return row
+    return _locked(Poll, poll_id) if lock else _found(queries.by_id(Poll, poll_id))
 
 
 @bp.get("/polls/<int:poll_id>/progress")
@@ -244,72 +246,93 @@ def poll_progress(poll_id: int):
     if not hypermedia.is_fragment_request():
         return _go(poll.hearing_id, "poll")
     return hypermedia.render("evaluation/staff/hearing.html", "poll_progress", poll=poll,
-                             voted=voting.voted_count(poll.id))
+                             voted=queries.voted_count(poll.id))
 
 
-@bp.post("/polls/<int:poll_id>/paper")
+@bp.post("/polls/<int:poll_id>/paper", endpoint="paper")
 @role_required(*STAFF)
-def paper(poll_id: int):
+def paper_counts(poll_id: int):
     poll = _poll(poll_id, lock=True)
-    return _action(poll.hearing_id, PaperForm(), "paper_form", lambda f: (
-        voting.enter_paper_counts(poll, voting.PaperCounts(
-            f.issued.data, f.returned.data, f.valid.data, f.invalid.data, f.manyi.data,
-            f.bumanyi.data, f.abstain.data or 0), current_user, calendar.now())),
-        "票数已录入，请由另一名工作人员（监票人）登录确认", "poll")
+    hearing_id, form = poll.hearing_id, PaperForm()
+    if not form.validate_on_submit():
+        return _invalid(hearing_id, "paper_form", form)
+    counts = paper.PaperCounts(form.issued.data, form.returned.data, form.valid.data,
+                               form.invalid.data, form.manyi.data, form.bumanyi.data,
+                               form.abstain.data or 0)
+    return perform(lambda: paper.enter_paper_counts(poll, counts, current_user, calendar.now()),
+                   done="票数已录入，请由另一名工作人员（监票人）登录确认", form=form,
+                   success=_back(hearing_id, "poll"),
+                   failure=_refused(hearing_id, "paper_form", form))
 
 
 @bp.post("/polls/<int:poll_id>/confirm")
 @role_required(*STAFF)
 def paper_confirm(poll_id: int):
     poll = _poll(poll_id, lock=True)
-    return _action(poll.hearing_id, EmptyForm(), "action_form", lambda f: (
-        voting.confirm_paper_counts(poll, current_user, calendar.now())),
-        "计票结果已确认", "poll")
+    hearing_id, form = poll.hearing_id, EmptyForm()
+    return perform(lambda: paper.confirm_paper_counts(poll, current_user, calendar.now()),
+                   done="计票结果已确认", form=form, success=_back(hearing_id, "poll"),
+                   failure=_refused(hearing_id, "action_form", form))
 
 
 @bp.post("/polls/<int:poll_id>/close")
 @role_required(*STAFF)
 def poll_close(poll_id: int):
     poll = _poll(poll_id, lock=True)
-    return _action(poll.hearing_id, EmptyForm(), "action_form", lambda f: (
-        voting.close_poll(poll.id, current_user, calendar.now())),
-        lambda p: f"投票已结束：评价结果为“{p.result_label}”", "poll")
+    hearing_id, form = poll.hearing_id, EmptyForm()
+    return perform(lambda: voting.close_poll(poll.id, current_user, calendar.now()),
+                   done=lambda p: f"投票已结束：评价结果为“{p.result_label}”", form=form,
+                   success=_back(hearing_id, "poll"),
+                   failure=_refused(hearing_id, "action_form", form))
 
 
 @bp.post("/polls/<int:poll_id>/correct")
 @role_required(*STAFF)
 def poll_correct(poll_id: int):
     poll = _poll(poll_id, lock=True)
-    return _action(poll.hearing_id, CorrectionForm(), "correction_form", lambda f: (
-        voting.correct_poll(poll.id, f.reason.data, f.mode.data, current_user, calendar.now())),
-        "已作更正：原表决作废并留存，新的投票已开始", "poll")
+    hearing_id, form = poll.hearing_id, CorrectionForm()
+    if not form.validate_on_submit():
+        return _invalid(hearing_id, "correction_form", form)
+    return perform(lambda: voting.correct_poll(poll.id, form.reason.data, form.mode.data,
+                                               current_user, calendar.now()),
+                   done="已作更正：原表决作废并留存，新的投票已开始", form=form,
+                   success=_back(hearing_id, "poll"),
+                   failure=_refused(hearing_id, "correction_form", form))
 
+
+# --- the letter and the result -------------------------------------------------------------------
 
 @bp.post("/hearings/<int:hearing_id>/letter")
 @role_required(*STAFF)
 def letter_save(hearing_id: int):
-    hearing = _hearing(hearing_id, lock=True)
-    return _action(hearing_id, LetterForm(), "letter_form", lambda f: (
-        results.save_letter_reasons(hearing, f.reasons.data, current_user, calendar.now())),
-        "评价意见已保存", "letter")
+    hearing = hearing_or_404(hearing_id, lock=True)
+    form = LetterForm()
+    if not form.validate_on_submit():
+        return _invalid(hearing_id, "letter_form", form)
+    return perform(lambda: results.save_letter_reasons(hearing, form.reasons.data, current_user,
+                                                       calendar.now()),
+                   done="评价意见已保存", form=form, success=_back(hearing_id, "letter"),
+                   failure=_refused(hearing_id, "letter_form", form))
 
 
 @bp.post("/hearings/<int:hearing_id>/letter/issue")
 @role_required(*STAFF)
 def letter_issue(hearing_id: int):
-    hearing = _hearing(hearing_id, lock=True)
-    return _action(hearing_id, EmptyForm(), "action_form", lambda f: (
-        results.issue_letter(hearing, current_user, calendar.now())),
-        lambda letter: f"意见书已签发（{letter.number}），可打印并送达双方", "letter")
+    hearing = hearing_or_404(hearing_id, lock=True)
+    form = EmptyForm()
+    return perform(lambda: results.issue_letter(hearing, current_user, calendar.now()),
+                   done=lambda letter: f"意见书已签发（{letter.number}），可打印并送达双方",
+                   form=form, success=_back(hearing_id, "letter"),
+                   failure=_refused(hearing_id, "action_form", form))
 
 
 @bp.get("/hearings/<int:hearing_id>/letter")
 @role_required(*STAFF)
 def letter_print(hearing_id: int):
-    hearing = _hearing(hearing_id)
-    poll = panels.current_poll(hearing.id)
-    letter = results.letter_for(hearing.id)
-    if poll is None or poll.status != "closed" or letter is None:
+    hearing = hearing_or_404(hearing_id)
+    poll = queries.current_poll(hearing.id)
+    letter = queries.letter_for(hearing.id)
+    if not guards.poll_closed(poll) or letter is None:
         abort(404)
     return hypermedia.render("evaluation/staff/letter.html",
                              **documents.letter_context(hearing, poll, letter))
@@ -318,20 +341,25 @@ def letter_print(hearing_id: int):
 @bp.post("/hearings/<int:hearing_id>/deliveries")
 @role_required(*STAFF)
 def delivery(hearing_id: int):
-    _hearing(hearing_id, lock=True)
-    letter = results.letter_for(hearing_id)
+    hearing_or_404(hearing_id, lock=True)
+    letter = queries.letter_for(hearing_id)
     if letter is None:
         abort(404)
-    return _action(hearing_id, DeliveryForm(), "delivery_form", lambda f: (
-        results.record_delivery(letter, f.party.data, f.method.data, f.recipient.data,
-                                f.delivered_on.data, current_user, calendar.now())),
-        "送达情况已记录", "letter")
+    form = DeliveryForm()
+    if not form.validate_on_submit():
+        return _invalid(hearing_id, "delivery_form", form)
+    return perform(lambda: results.record_delivery(letter, form.party.data, form.method.data,
+                                                   form.recipient.data, form.delivered_on.data,
+                                                   current_user, calendar.now()),
+                   done="送达情况已记录", form=form, success=_back(hearing_id, "letter"),
+                   failure=_refused(hearing_id, "delivery_form", form))
 
 
 @bp.post("/hearings/<int:hearing_id>/publish")
 @role_required(*STAFF)
 def publish(hearing_id: int):
-    hearing = _hearing(hearing_id, lock=True)
-    return _action(hearing_id, EmptyForm(), "action_form", lambda f: (
-        results.publish_result(hearing, current_user, calendar.now())),
-        "评价结果已公布", "result")
+    hearing = hearing_or_404(hearing_id, lock=True)
+    form = EmptyForm()
+    return perform(lambda: results.publish_result(hearing, current_user, calendar.now()),
+                   done="评价结果已公布", form=form, success=_back(hearing_id, "result"),
+                   failure=_refused(hearing_id, "action_form", form))

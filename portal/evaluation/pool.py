@@ -1,17 +1,17 @@
-"""Evaluation rules: the evaluator pool (评价员库) and its optional ``panel`` logins."""
+"""The evaluator pool (评价员库) and its optional ``panel`` logins. Callers commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit
-from portal.accounts.models import User
+from portal import events
 from portal.errors import DomainError
-from portal.evaluation.models import EVALUATOR_CATEGORIES, Evaluator
-from portal.evaluation.services import _text
+from portal.evaluation import queries
+from portal.evaluation.codes import EVALUATOR_CATEGORIES
+from portal.evaluation.fields import clean_text
+from portal.evaluation.models import Evaluator
 from portal.extensions import db
 
 
@@ -24,27 +24,17 @@ class EvaluatorData:
     user_id: int | None = None
 
 
-def panel_accounts(exclude_evaluator: int | None = None) -> list[User]:
-    """Active ``panel`` logins not yet linked to another evaluator."""
-    linked = select(Evaluator.user_id).where(Evaluator.user_id.is_not(None))
-    if exclude_evaluator:
-        linked = linked.where(Evaluator.id != exclude_evaluator)
-    return list(db.session.scalars(
-        select(User).where(User.role == "panel", User.active.is_(True), User.id.not_in(linked))
-        .order_by(User.username)))
-
-
 def save_evaluator(evaluator: Evaluator | None, data: EvaluatorData, actor,
                    now: datetime) -> Evaluator:
     reasons: dict[str, str] = {}
-    name = _text(reasons, "name", data.name, "姓名", 20)
-    organisation = _text(reasons, "organisation", data.organisation, "工作单位", 60)
-    contact = _text(reasons, "contact", data.contact, "联系方式", 60, required=False)
+    name = clean_text(reasons, "name", data.name, "姓名", 20)
+    organisation = clean_text(reasons, "organisation", data.organisation, "工作单位", 60)
+    contact = clean_text(reasons, "contact", data.contact, "联系方式", 60, required=False)
     if data.category not in EVALUATOR_CATEGORIES:
         reasons["category"] = "请选择评价员类别"
     user_id = data.user_id or None
     if user_id:
-        allowed = {u.id for u in panel_accounts(evaluator.id if evaluator else None)}
+        allowed = {u.id for u in queries.panel_accounts(evaluator.id if evaluator else None)}
         if user_id not in allowed:
             reasons["user_id"] = "请选择一个未关联其他评价员的评价员账号"
     if reasons:
@@ -59,9 +49,9 @@ def save_evaluator(evaluator: Evaluator | None, data: EvaluatorData, actor,
             db.session.add(evaluator)
     except IntegrityError:
         raise DomainError({"user_id": "该账号已关联其他评价员"}, status=409) from None
-    audit.record("evaluation.evaluator.create" if creating else "evaluation.evaluator.update",
-                 "eval_evaluator", evaluator.id, actor=actor, category=data.category,
-                 linked_account=user_id)
+    events.emit("evaluation.evaluator.create" if creating else "evaluation.evaluator.update",
+                "eval_evaluator", evaluator.id, actor=actor, category=data.category,
+                linked_account=user_id)
     return evaluator
 
 
@@ -69,12 +59,5 @@ def set_evaluator_active(evaluator: Evaluator, active: bool, actor) -> None:
     if evaluator.active == active:
         raise DomainError("该评价员已" + ("在库" if active else "停用"), status=409)
     evaluator.active = active
-    audit.record("evaluation.evaluator." + ("activate" if active else "deactivate"),
-                 "eval_evaluator", evaluator.id, actor=actor)
-
-
-def list_evaluators(include_inactive: bool = True) -> list[Evaluator]:
-    query = select(Evaluator).order_by(Evaluator.active.desc(), Evaluator.category, Evaluator.id)
-    if not include_inactive:
-        query = query.where(Evaluator.active.is_(True))
-    return list(db.session.scalars(query))
+    events.emit("evaluation.evaluator." + ("activate" if active else "deactivate"),
+                "eval_evaluator", evaluator.id, actor=actor)

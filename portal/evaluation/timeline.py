@@ -8,10 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal import calendar
+from portal.evaluation.codes import CONDITIONS, POLL_MODES, RESULTS
+from portal.evaluation.guards import accepted
 from portal.evaluation.models import (
-    CONDITIONS,
-    POLL_MODES,
-    RESULTS,
     Application,
     ApplicationCondition,
     Delivery,
@@ -19,11 +18,10 @@ from portal.evaluation.models import (
     Hearing,
     Matter,
     OpinionLetter,
-    PaperCount,
-    Poll,
     Recusal,
 )
-from portal.evaluation.services import user_names
+from portal.evaluation.poll_records import PaperCount, Poll
+from portal.evaluation.queries import user_names
 from portal.extensions import db
 
 
@@ -53,7 +51,7 @@ def matter_timeline(matter: Matter) -> list[Event]:
                                 ("成立" if c.holds else "不成立") + (f"（{c.note}）" if c.note else ""),
                                 c.confirmed_by_id))
         if a.decided_at:
-            events.append(Event(a.decided_at, "受理申请" if a.status == "accepted" else "不予受理",
+            events.append(Event(a.decided_at, "受理申请" if accepted(a) else "不予受理",
                                 a.decision_reason, a.decided_by_id))
     hearings = db.session.scalars(select(Hearing).where(Hearing.matter_id == matter.id)).all()
     hearing_ids = [h.id for h in hearings]

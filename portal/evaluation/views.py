@@ -1,25 +1,34 @@
 """Evaluation pages: public notices, results and feed; the panel member's hearings and vote.
 
 The staff blueprint (``evaluation_staff``, /staff/evaluation) lives in ``staff_views`` and is
-re-exported here, so the factory imports all three blueprints from this module.
+re-exported here, so the factory imports all three blueprints from this module. Every change
+runs through ``portal.actions.perform`` (one transaction; the refusal shown on the page).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, url_for
+from flask import Blueprint, Response, abort, url_for
 from flask_login import current_user
 
 from portal import calendar, hypermedia, request_guard, settings
 from portal.access import role_required
-from portal.errors import DomainError, apply_to_form
-from portal.evaluation import documents, panels, public, results, rules, voting
+from portal.actions import perform
+from portal.evaluation import documents, queries, results, rules, voting
 from portal.evaluation.forms import LetterForm, VoteForm
+from portal.evaluation.guards import poll_closed, poll_open
+from portal.evaluation.poll_records import Poll
 from portal.evaluation.staff_views import bp as staff_bp
-from portal.extensions import db
 
 public_bp = Blueprint("evaluation", __name__, url_prefix="/evaluation")
 panel_bp = Blueprint("evaluation_panel", __name__, url_prefix="/staff/panel")
 
 __all__ = ["public_bp", "staff_bp", "panel_bp"]
+
+
+def _found(row):
+    """The record, or 404."""
+    if row is None:
+        abort(404)
+    return row
 
 
 def _page() -> int:
@@ -38,7 +47,7 @@ def index():
 def notices():
     today = calendar.now().date()
     page = _page()
-    upcoming, past, more = public.notices(today, page)
+    upcoming, past, more = queries.notices(today, page)
     return hypermedia.render("evaluation/notices.html", upcoming=upcoming, past=past, more=more,
                              page=page, today=today,
                              notice_days=settings.get(rules.NOTICE_DAYS.key))
@@ -46,35 +55,35 @@ def notices():
 
 @public_bp.get("/notices/<int:hearing_id>")
 def notice(hearing_id: int):
-    hearing = public.notice(hearing_id)
+    hearing = queries.notice(hearing_id)
     if hearing is None:
         abort(404)
     return hypermedia.render(
         "evaluation/notice.html", h=hearing, today=calendar.now().date(),
-        composition=public.panel_composition([hearing.id])[hearing.id],
+        composition=queries.panel_composition([hearing.id])[hearing.id],
         has_result=hearing.result_published_at is not None)
 
 
 @public_bp.get("/results/")
 def results_list():
     page = _page()
-    rows, more = public.results(page)
+    rows, more = queries.results(page)
     return hypermedia.render("evaluation/results.html", results=rows, more=more, page=page)
 
 
 @public_bp.get("/results/<int:hearing_id>")
 def result(hearing_id: int):
-    row = public.result(hearing_id)
+    row = queries.result(hearing_id)
     if row is None:
         abort(404)
     return hypermedia.render("evaluation/result.html", r=row,
-                             composition=public.panel_composition([hearing_id])[hearing_id])
+                             composition=queries.panel_composition([hearing_id])[hearing_id])
 
 
 @public_bp.get("/feed.xml")
 def feed():
-    upcoming, past, _ = public.notices(calendar.now().date())
-    rows, _ = public.results()
+    upcoming, past, _ = queries.notices(calendar.now().date())
+    rows, _ = queries.results()
     body = documents.atom_feed(upcoming + past, rows)
     return Response(body, mimetype="application/atom+xml",
                     headers={"Cache-Control": "public, max-age=300"})
@@ -86,16 +95,14 @@ def feed():
 @role_required("panel")
 def home():
     return hypermedia.render("evaluation/panel/home.html",
-                             hearings=panels.panel_hearings_for(current_user.id),
+                             hearings=queries.panel_hearings_for(current_user.id),
                              today=calendar.now().date())
 
 
 def _own_hearing(hearing_id: int):
     """The hearing and the current user's place on its panel; 404 for anyone else's."""
-    hearing = panels.load_hearing(hearing_id)
-    if hearing is None or hearing.status not in ("noticed", "published"):
-        abort(404)
-    member = panels.member_for_user(hearing, current_user.id)
+    hearing = queries.hearing_for_panel(hearing_id)
+    member = queries.member_for_user(hearing, current_user.id) if hearing else None
     if member is None:
         abort(404)
     return hearing, member
@@ -104,13 +111,14 @@ def _own_hearing(hearing_id: int):
 def _panel_page(hearing_id: int, status: int = 200, error: str | None = None,
                 letter_form: LetterForm | None = None):
     hearing, member = _own_hearing(hearing_id)
-    poll = panels.current_poll(hearing.id)
-    letter = results.letter_for(hearing.id)
+    poll = queries.current_poll(hearing.id)
+    letter = queries.letter_for(hearing.id)
     if letter_form is None:
         letter_form = LetterForm(reasons=letter.reasons if letter else "")
     return hypermedia.render(
         "evaluation/panel/hearing.html", "poll", status=status, h=hearing, member=member,
-        poll=poll, voted=bool(poll and voting.has_voted(poll.id, member.id)), error=error,
+        poll=poll, voting=bool(poll and poll_open(poll)), counted=poll_closed(poll),
+        voted=bool(poll and queries.has_voted(poll.id, member.id)), error=error,
         letter=letter, letter_form=letter_form, vote_form=VoteForm())
 
 
@@ -120,27 +128,29 @@ def hearing(hearing_id: int):
     return _panel_page(hearing_id)
 
 
+def _vote_refused(hearing_id: int, error):
+    """A refused vote: the page again with the reason — or 403 for someone not on the panel."""
+    loaded = queries.load_hearing(hearing_id)
+    if loaded is None or queries.member_for_user(loaded, current_user.id) is None:
+        return hypermedia.render("error.html", status=403, title="无权投票", message=error.message)
+    return _panel_page(hearing_id, status=error.status, error=error.message)
+
+
 @panel_bp.post("/polls/<int:poll_id>/vote")
 @role_required("panel")
 def vote(poll_id: int):
-    poll = db.get_or_404(voting.Poll, poll_id)
+    poll = _found(queries.by_id(Poll, poll_id))
     form = VoteForm()
     hearing_id = poll.hearing_id
     if not form.validate_on_submit():
         return _panel_page(hearing_id, status=422, error="请选择“满意”或“不满意”")
-    try:
-        voting.cast_ballot(poll_id, current_user, form.choice.data)
-    except DomainError as error:
-        db.session.rollback()
-        hearing = panels.load_hearing(hearing_id)
-        if hearing is None or panels.member_for_user(hearing, current_user.id) is None:
-            return hypermedia.render("error.html", status=403, title="无权投票",
-                                     message=error.message)
-        return _panel_page(hearing_id, status=error.status, error=error.message)
-    db.session.commit()
-    flash("您的投票已提交。本次为无记名投票，系统不记录您投了什么。" if poll.secret
-          else "您的投票已提交。")
-    return hypermedia.see_other(url_for("evaluation_panel.hearing", hearing_id=hearing_id))
+    return perform(
+        lambda: voting.cast_ballot(poll_id, current_user, form.choice.data),
+        done="您的投票已提交。本次为无记名投票，系统不记录您投了什么。" if poll.secret
+        else "您的投票已提交。",
+        success=lambda _: hypermedia.see_other(
+            url_for("evaluation_panel.hearing", hearing_id=hearing_id)),
+        failure=lambda error: _vote_refused(hearing_id, error))
 
 
 @panel_bp.post("/hearings/<int:hearing_id>/reasons")
@@ -148,14 +158,12 @@ def vote(poll_id: int):
 def reasons(hearing_id: int):
     hearing, _member = _own_hearing(hearing_id)
     form = LetterForm()
-    if form.validate_on_submit():
-        try:
-            results.save_letter_reasons(hearing, form.reasons.data, current_user, calendar.now())
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-            return _panel_page(hearing_id, status=error.status, letter_form=form)
-        db.session.commit()
-        flash("评价意见已保存，评价办签发意见书时据此制作")
-        return hypermedia.see_other(url_for("evaluation_panel.hearing", hearing_id=hearing_id))
-    return _panel_page(hearing_id, status=422, letter_form=form)
+    if not form.validate_on_submit():
+        return _panel_page(hearing_id, status=422, letter_form=form)
+    return perform(
+        lambda: results.save_letter_reasons(hearing, form.reasons.data, current_user,
+                                            calendar.now()),
+        done="评价意见已保存，评价办签发意见书时据此制作", form=form,
+        success=lambda _: hypermedia.see_other(
+            url_for("evaluation_panel.hearing", hearing_id=hearing_id)),
+        failure=lambda error: _panel_page(hearing_id, status=error.status, letter_form=form))

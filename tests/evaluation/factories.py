@@ -13,9 +13,19 @@ from sqlalchemy import select
 from portal import calendar
 from portal.accounts.models import User
 from portal.accounts.services import hash_password
-from portal.evaluation import panels, results, services, voting
+from portal.evaluation import (
+    applications,
+    hearings,
+    matters,
+    panels,
+    queries,
+    results,
+    voting,
+)
 from portal.evaluation import pool as evaluator_pool
-from portal.evaluation.models import CONDITIONS, Evaluator, Hearing, Matter, Poll
+from portal.evaluation.codes import CONDITIONS
+from portal.evaluation.models import Evaluator, Hearing, Matter
+from portal.evaluation.poll_records import Poll
 from portal.extensions import db
 from tests import factories as base
 from tests.conftest import AuthActions
@@ -53,7 +63,7 @@ def now() -> datetime:
     return calendar.now()
 
 
-def matter_data(**overrides) -> services.MatterData:
+def matter_data(**overrides) -> matters.MatterData:
     values = dict(
         number="XF-2026-0031", title="白果村土地征收补偿争议", category="征地拆迁", unit=UNIT,
         level="township",
@@ -63,11 +73,11 @@ def matter_data(**overrides) -> services.MatterData:
         handling_opinion="经调查，补偿标准符合县政府公布的征地补偿安置方案，已足额发放。",
         opinion_date=date(2026, 10, 8))
     values.update(overrides)
-    return services.MatterData(**values)
+    return matters.MatterData(**values)
 
 
 def matter(actor=None, **overrides) -> Matter:
-    made = services.save_matter(None, matter_data(**overrides), actor or staff(), now())
+    made = matters.save_matter(None, matter_data(**overrides), actor or staff(), now())
     db.session.commit()
     return made
 
@@ -75,11 +85,11 @@ def matter(actor=None, **overrides) -> Matter:
 def accepted_matter(actor=None, **overrides) -> Matter:
     actor = actor or staff()
     made = matter(actor, **overrides)
-    application = services.submit_application(made, made.unit, date(2026, 11, 2),
+    application = applications.submit_application(made, made.unit, date(2026, 11, 2),
                                               "信访人对处理意见不满意，申请第三方评价。", actor, now())
     for code in CONDITIONS:
-        services.record_condition(application, code, True, "材料齐全", actor, now())
-    services.accept_application(application, actor, now())
+        applications.record_condition(application, code, True, "材料齐全", actor, now())
+    applications.accept_application(application, actor, now())
     db.session.commit()
     return made
 
@@ -107,8 +117,8 @@ def evaluators(n: int = 9, logins: bool = True, prefix: str = "member",
 
 def hearing(matter_obj=None, day: date = HEARING_DAY, at: time = time(9, 30)) -> Hearing:
     matter_obj = matter_obj or accepted_matter()
-    made = panels.create_hearing(matter_obj, panels.HearingData(day, at, "县人民来访接待中心",
-                                                                matter_obj.level), staff(), now())
+    made = hearings.create_hearing(matter_obj, hearings.HearingData(day, at, "县人民来访接待中心",
+                                                                    matter_obj.level), staff(), now())
     db.session.commit()
     return made
 
@@ -117,8 +127,8 @@ def paneled_hearing(n: int = 9, logins: bool = True, prefix: str = "member",
                     **kwargs) -> tuple[Hearing, list[Evaluator]]:
     made = hearing(**kwargs)
     pool = evaluators(n, logins, prefix)
-    loaded = panels.load_hearing(made.id)
-    panels.set_panel(loaded, [e.id for e in pool], pool[0].id, staff(), now())
+    loaded = queries.load_hearing(made.id)
+    assert panels.set_panel(loaded, [e.id for e in pool], pool[0].id, staff(), now()) is None
     db.session.commit()
     return loaded, pool
 
@@ -126,7 +136,7 @@ def paneled_hearing(n: int = 9, logins: bool = True, prefix: str = "member",
 def noticed_hearing(n: int = 9, logins: bool = True, prefix: str = "member",
                     **kwargs) -> tuple[Hearing, list[Evaluator]]:
     made, pool = paneled_hearing(n, logins, prefix, **kwargs)
-    panels.publish_notice(made, staff(), now())
+    hearings.publish_notice(made, staff(), now())
     db.session.commit()
     return made, pool
 
@@ -136,15 +146,15 @@ def at_hearing(clock, hearing_obj: Hearing, hour: int = 9) -> None:
 
 
 def present(hearing_obj: Hearing, count: int | None = None) -> Hearing:
-    loaded = panels.load_hearing(hearing_obj.id)
+    loaded = queries.load_hearing(hearing_obj.id)
     members = loaded.members if count is None else loaded.members[:count]
-    panels.mark_attendance(loaded, [m.id for m in members], staff(), now())
+    hearings.mark_attendance(loaded, [m.id for m in members], staff(), now())
     db.session.commit()
-    return panels.load_hearing(hearing_obj.id)
+    return queries.load_hearing(hearing_obj.id)
 
 
 def open_poll(hearing_obj: Hearing, mode: str = "electronic") -> Poll:
-    poll = voting.open_poll(panels.load_hearing(hearing_obj.id), mode, staff(), now())
+    poll = voting.open_poll(queries.load_hearing(hearing_obj.id), mode, staff(), now())
     db.session.commit()
     return poll
 
@@ -166,13 +176,13 @@ def published_result(clock, choices=None, number: str = "XF-2026-0031",
     poll = open_poll(made)
     vote_all(poll, choices or ["satisfied"] * 6 + ["unsatisfied"] * 3)
     voting.close_poll(poll.id, staff(), now())
-    loaded = panels.load_hearing(made.id)
+    loaded = queries.load_hearing(made.id)
     results.save_letter_reasons(
         loaded, "经评议，责任单位调查核实充分，处理意见适当。吴秋菊的诉求已依法处理。", staff(), now())
     results.issue_letter(loaded, staff(), now())
     results.publish_result(loaded, staff(), now())
     db.session.commit()
-    return panels.load_hearing(made.id), db.session.get(Poll, poll.id)
+    return queries.load_hearing(made.id), db.session.get(Poll, poll.id)
 
 
 def services_values() -> dict:

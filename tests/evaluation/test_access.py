@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from portal import audit
-from portal.evaluation import panels, results, voting
+from portal.evaluation import queries, voting
 from portal.extensions import db
 from tests.conftest import AuthActions
 from tests.evaluation import factories
@@ -116,7 +116,7 @@ def test_the_chair_types_the_reasons(app, client, clock):
     response = client.post(f"/staff/panel/hearings/{second.id}/reasons",
                            data={"reasons": "评价小组一致认为处理得当，程序合法。"})
     assert response.status_code == 303
-    letter = results.letter_for(second.id)
+    letter = queries.letter_for(second.id)
     assert letter.reasons.startswith("评价小组一致认为")
     assert letter.reasons_by_id == factories.user("panel", "member1").id
 
@@ -221,7 +221,7 @@ def test_staff_see_the_panel_and_the_quorum(client, auth, clock):
     auth.login("evaluation", "pingjia-a")
     page = client.get(f"/staff/evaluation/hearings/{hearing.id}").text
     assert "法定人数 6 人" in page and "已于" in page
-    loaded = panels.load_hearing(hearing.id)
+    loaded = queries.load_hearing(hearing.id)
     assert len(loaded.members) == 9
 
 

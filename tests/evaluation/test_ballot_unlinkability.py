@@ -38,8 +38,10 @@ import sqlalchemy as sa
 from sqlalchemy import inspect, select, text
 
 from portal import privacy
-from portal.evaluation import voting
-from portal.evaluation.models import CHOICES, Evaluator, PanelMember, Poll
+from portal.evaluation import queries, voting
+from portal.evaluation.codes import CHOICES
+from portal.evaluation.models import Evaluator, PanelMember
+from portal.evaluation.poll_records import Poll
 from portal.extensions import db
 from tests.evaluation import factories
 
@@ -548,7 +550,7 @@ def test_while_open_a_reader_without_the_data_key_cannot_read_the_running_counts
         assert plain not in sealed and plain.encode() not in raw and b"tally" not in raw
     # The staff's progress shows who has voted, never how; the poll row holds no count yet.
     row = db.session.get(Poll, poll.id, populate_existing=True)
-    assert voting.voted_count(poll.id) == 9
+    assert queries.voted_count(poll.id) == 9
     assert (row.valid_count, row.manyi_count, row.bumanyi_count, row.result) == (
         None, None, None, None)
     # A reader without the key: the sealed values do not open.

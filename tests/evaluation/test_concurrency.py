@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from portal.evaluation import voting
-from portal.evaluation.models import Participation, Poll
+from portal.evaluation.poll_records import Participation, Poll
 from portal.extensions import db
 from tests.conftest import base_config
 from tests.evaluation import factories, workers
@@ -63,7 +63,7 @@ def test_the_same_member_voting_from_many_processes_gets_one_vote(app, clock, tm
 
 def test_publishing_a_result_twice_at_once_publishes_it_once(app, clock, tmp_path):
     """Staff actions lock their record (PostgreSQL FOR UPDATE; SQLite BEGIN IMMEDIATE)."""
-    from portal.evaluation import panels, results
+    from portal.evaluation import queries, results
     from portal.evaluation.models import FollowUp, Hearing
     from tests.conftest import AuthActions
 
@@ -73,7 +73,7 @@ def test_publishing_a_result_twice_at_once_publishes_it_once(app, clock, tmp_pat
     poll = factories.open_poll(hearing)
     factories.vote_all(poll, ["satisfied"] * 2 + ["unsatisfied"] * 7)
     voting.close_poll(poll.id, factories.staff(), factories.now())
-    loaded = panels.load_hearing(hearing.id)
+    loaded = queries.load_hearing(hearing.id)
     results.save_letter_reasons(loaded, "评价小组认为应当重新调查处理。", factories.staff(),
                                 factories.now())
     results.issue_letter(loaded, factories.staff(), factories.now())

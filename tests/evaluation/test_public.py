@@ -17,11 +17,14 @@ from tests.helpers import count_statements
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def _public_urls(client) -> list[str]:
-    urls = ["/", "/evaluation/notices/", "/evaluation/notices/?page=2", "/evaluation/results/",
-            "/evaluation/feed.xml"]
+def _public_urls() -> dict[str, int]:
+    """Every public page, with the status it must answer: a hearing's notice and result pages
+    exist once published, and are 404 before."""
+    urls = dict.fromkeys(["/", "/evaluation/notices/", "/evaluation/notices/?page=2",
+                          "/evaluation/results/", "/evaluation/feed.xml"], 200)
     for hearing in db.session.scalars(select(Hearing)):
-        urls += [f"/evaluation/notices/{hearing.id}", f"/evaluation/results/{hearing.id}"]
+        urls[f"/evaluation/notices/{hearing.id}"] = 200 if hearing.notice_published_at else 404
+        urls[f"/evaluation/results/{hearing.id}"] = 200 if hearing.result_published_at else 404
     return urls
 
 
@@ -36,10 +39,10 @@ def test_no_public_page_shows_a_petitioners_personal_data(client, clock):
         secrets += [m.petitioner_name, given, privacy.decrypt(m.petitioner_id_cipher), m.phone,
                     m.address]
     pages = {}
-    for url in _public_urls(client):
+    for url, status in _public_urls().items():
         response = client.get(url)
-        assert response.status_code in (200, 404), url
-        if response.status_code == 200:
+        assert response.status_code == status, url
+        if status == 200:
             pages[url] = response.text
     assert any("吴某某" in text for text in pages.values())  # masked names are there
     assert sum(1 for u in pages if u.startswith("/evaluation/results/") and u[-1].isdigit()) == 2

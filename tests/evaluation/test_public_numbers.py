@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal import identity
 from portal.errors import DomainError
-from portal.evaluation import panels, services
+from portal.evaluation import hearings, matters
 from portal.evaluation.models import OpinionLetter
 from portal.extensions import db
 from tests.evaluation import factories
@@ -40,7 +40,7 @@ def test_a_public_matter_text_with_a_spelt_number_is_refused(app, field, number)
     value = {"summary": f"信访人反映补偿问题，联系电话 {number}，请核实。",
              "title": f"{number} 土地补偿"}[field]
     with pytest.raises(DomainError) as caught:
-        services.save_matter(None, factories.matter_data(**{field: value}), factories.staff(),
+        matters.save_matter(None, factories.matter_data(**{field: value}), factories.staff(),
                              factories.now())
     assert "不能包含身份证号或手机号码" in caught.value.reasons[field]
 
@@ -48,7 +48,7 @@ def test_a_public_matter_text_with_a_spelt_number_is_refused(app, field, number)
 def test_a_hearing_cancel_reason_is_public_and_checked(app):
     hearing = factories.hearing()
     with pytest.raises(DomainError) as caught:
-        panels.cancel_hearing(hearing, "信访人 138-1234-5678 要求改期", factories.staff(),
+        hearings.cancel_hearing(hearing, "信访人 138-1234-5678 要求改期", factories.staff(),
                               factories.now())
     assert "reason" in caught.value.reasons
 

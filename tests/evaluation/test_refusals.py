@@ -9,9 +9,10 @@ from sqlalchemy.exc import DBAPIError
 
 from portal import audit
 from portal.errors import DomainError
-from portal.evaluation import panels, services, voting
+from portal.evaluation import applications, hearings, panels, paper, queries, rules, voting
 from portal.evaluation import pool as evaluator_pool
-from portal.evaluation.models import Hearing, PanelMember, Participation, Poll, Recusal
+from portal.evaluation.models import Hearing, Matter, PanelMember, Recusal
+from portal.evaluation.poll_records import Participation, Poll
 from portal.extensions import db
 from tests.conftest import AuthActions
 from tests.evaluation import factories
@@ -37,12 +38,12 @@ def _refused(call, status: int | None = None, contains: str = "") -> DomainError
 def test_notice_in_time_counts_full_days(published, hearing_day, ok):
     from portal import calendar
 
-    assert panels.notice_in_time(published.replace(tzinfo=calendar.TZ), hearing_day, 3) is ok
+    assert rules.notice_in_time(published.replace(tzinfo=calendar.TZ), hearing_day, 3) is ok
 
 
 def test_late_notice_is_refused_and_an_in_time_one_is_published(app, client, auth):
     late = factories.paneled_hearing(day=date(2026, 11, 21))[0]
-    error = _refused(lambda: panels.publish_notice(panels.load_hearing(late.id), factories.staff(),
+    error = _refused(lambda: hearings.publish_notice(queries.load_hearing(late.id), factories.staff(),
                                                    factories.now()), 409, "3 个整日")
     assert "2026年11月17日" in error.message  # the last day it could have been published
     auth.login("evaluation", "pingjia-a")
@@ -59,7 +60,7 @@ def test_a_poll_cannot_open_when_the_notice_was_not_public_in_time(clock):
     db.session.commit()
     factories.at_hearing(clock, hearing)
     factories.present(hearing)
-    _refused(lambda: voting.open_poll(panels.load_hearing(hearing.id), "electronic",
+    _refused(lambda: voting.open_poll(queries.load_hearing(hearing.id), "electronic",
                                       factories.staff(), factories.now()), 409, "未在评价会前")
 
 
@@ -72,11 +73,14 @@ def test_a_member_from_the_responsible_unit_is_refused_and_the_recusal_recorded(
         "邓海波", "群众代表", " 青石镇 人民政府 ", ""), factories.staff(), factories.now())
     db.session.commit()
     ids = [e.id for e in pool[:8]] + [insider.id]
-    with pytest.raises(panels.UnitConflict) as info:
-        panels.set_panel(panels.load_hearing(hearing.id), ids, ids[0], factories.staff(),
-                         factories.now())
-    db.session.rollback()
-    assert info.value.conflicts == [insider.id] and "应当回避" in info.value.message
+    # The service refuses and records the recusal in the caller's one transaction.
+    conflict = panels.set_panel(queries.load_hearing(hearing.id), ids, ids[0], factories.staff(),
+                                factories.now())
+    assert conflict.conflicts == [insider.id] and "应当回避" in conflict.message
+    assert conflict.status == 422 and "evaluator_ids" in conflict.reasons
+    assert db.session.scalar(select(func.count()).select_from(Recusal)) == 1
+    db.session.rollback()  # the caller decides: rolled back, nothing was recorded
+    assert db.session.scalar(select(func.count()).select_from(Recusal)) == 0
 
     auth.login("evaluation", "pingjia-a")
     response = client.post(f"/staff/evaluation/hearings/{hearing.id}/panel", data={
@@ -98,7 +102,7 @@ def test_an_even_or_too_small_panel_is_refused(client, auth, size, message):
     hearing = factories.hearing()
     pool = factories.evaluators(size)
     ids = [e.id for e in pool]
-    _refused(lambda: panels.set_panel(panels.load_hearing(hearing.id), ids, ids[0],
+    _refused(lambda: panels.set_panel(queries.load_hearing(hearing.id), ids, ids[0],
                                       factories.staff(), factories.now()), 422, message)
     auth.login("evaluation", "pingjia-a")
     response = client.post(f"/staff/evaluation/hearings/{hearing.id}/panel", data={
@@ -109,7 +113,7 @@ def test_an_even_or_too_small_panel_is_refused(client, auth, size, message):
 def test_a_panel_needs_a_chair_from_its_members(client, auth):
     hearing = factories.hearing()
     ids = [e.id for e in factories.evaluators(5)]
-    _refused(lambda: panels.set_panel(panels.load_hearing(hearing.id), ids, None,
+    _refused(lambda: panels.set_panel(queries.load_hearing(hearing.id), ids, None,
                                       factories.staff(), factories.now()), 422, "主持人")
     auth.login("evaluation", "pingjia-a")
     response = client.post(f"/staff/evaluation/hearings/{hearing.id}/panel", data={
@@ -132,12 +136,12 @@ def test_a_partys_recusal_request_is_recorded_then_decided(client, auth):
     assert client.post(f"/staff/evaluation/recusals/{recusal.id}/decide",
                        data={"decision": "grant"}).status_code == 303
     assert db.session.get(Recusal, recusal.id).decision == "granted"
-    members = panels.load_hearing(hearing.id).members
+    members = queries.load_hearing(hearing.id).members
     assert pool[2].id not in [m.evaluator_id for m in members] and len(members) == 8
     again = client.post(f"/staff/evaluation/recusals/{recusal.id}/decide", data={"decision": "grant"})
     assert again.status_code == 409
     # The panel is now even: the poll would be refused until a replacement is added.
-    assert "单数" in panels.panel_error(panels.load_hearing(hearing.id),
+    assert "单数" in rules.panel_error(queries.load_hearing(hearing.id),
                                        factories.services_values())
 
 
@@ -147,7 +151,7 @@ def test_no_quorum_no_poll(client, auth, clock):
     hearing, _ = factories.noticed_hearing()
     factories.at_hearing(clock, hearing)
     factories.present(hearing, count=5)  # 5 of 9 < ceil(9 × 2/3) = 6
-    _refused(lambda: voting.open_poll(panels.load_hearing(hearing.id), "electronic",
+    _refused(lambda: voting.open_poll(queries.load_hearing(hearing.id), "electronic",
                                       factories.staff(), factories.now()), 409, "不足法定人数 6 人")
     auth.login("evaluation", "pingjia-a")
     response = client.post(f"/staff/evaluation/hearings/{hearing.id}/polls",
@@ -158,8 +162,8 @@ def test_no_quorum_no_poll(client, auth, clock):
 
 def test_attendance_and_poll_only_on_the_hearing_day(clock):
     hearing, _ = factories.noticed_hearing()
-    loaded = panels.load_hearing(hearing.id)
-    _refused(lambda: panels.mark_attendance(loaded, [m.id for m in loaded.members],
+    loaded = queries.load_hearing(hearing.id)
+    _refused(lambda: hearings.mark_attendance(loaded, [m.id for m in loaded.members],
                                             factories.staff(), factories.now()), 409, "当天")
 
 
@@ -229,8 +233,8 @@ COUNTS = dict(issued=9, returned=9, valid=8, invalid=1, manyi=5, bumanyi=3, abst
 ])
 def test_counts_that_do_not_add_up_are_refused(clock, change, field, message):
     _hearing, poll = _paper(clock)
-    counts = voting.PaperCounts(**{**COUNTS, **change})
-    error = _refused(lambda: voting.enter_paper_counts(poll, counts, factories.staff(),
+    counts = paper.PaperCounts(**{**COUNTS, **change})
+    error = _refused(lambda: paper.enter_paper_counts(poll, counts, factories.staff(),
                                                        factories.now()), 422)
     assert message in error.reasons[field], error.reasons
 
@@ -250,10 +254,10 @@ def test_counts_that_do_not_add_up_on_the_page(client, auth, clock):
 def test_the_clerk_cannot_confirm_their_own_counts(client, auth, clock):
     _hearing, poll = _paper(clock)
     clerk = factories.staff("pingjia-a")
-    _refused(lambda: voting.confirm_paper_counts(poll, clerk, factories.now()), 409, "尚未录入")
-    voting.enter_paper_counts(poll, voting.PaperCounts(**COUNTS), clerk, factories.now())
+    _refused(lambda: paper.confirm_paper_counts(poll, clerk, factories.now()), 409, "尚未录入")
+    paper.enter_paper_counts(poll, paper.PaperCounts(**COUNTS), clerk, factories.now())
     db.session.commit()
-    _refused(lambda: voting.confirm_paper_counts(poll, clerk, factories.now()), 403, "监票人")
+    _refused(lambda: paper.confirm_paper_counts(poll, clerk, factories.now()), 403, "监票人")
     _refused(lambda: voting.close_poll(poll.id, clerk, factories.now()), 409, "尚未经第二名")
     auth.login("evaluation", "pingjia-a")
     response = client.post(f"/staff/evaluation/polls/{poll.id}/confirm")
@@ -263,9 +267,9 @@ def test_the_clerk_cannot_confirm_their_own_counts(client, auth, clock):
         db.session.execute(text("UPDATE eval_paper_count SET confirmed_by_id = entered_by_id"))
         db.session.flush()
     db.session.rollback()
-    voting.confirm_paper_counts(poll, factories.staff("pingjia-b"), factories.now())
+    paper.confirm_paper_counts(poll, factories.staff("pingjia-b"), factories.now())
     db.session.commit()
-    _refused(lambda: voting.enter_paper_counts(poll, voting.PaperCounts(**COUNTS), clerk,
+    _refused(lambda: paper.enter_paper_counts(poll, paper.PaperCounts(**COUNTS), clerk,
                                                factories.now()), 409, "已经确认")
 
 
@@ -278,7 +282,7 @@ def test_a_closed_poll_cannot_be_edited(app, client, auth, clock):
              "不能修改")
     _refused(lambda: voting.cast_ballot(poll.id, factories.user("panel", "member1"),
                                         "unsatisfied"), 409)
-    _refused(lambda: voting.open_poll(panels.load_hearing(hearing.id), "paper",
+    _refused(lambda: voting.open_poll(queries.load_hearing(hearing.id), "paper",
                                       factories.staff(), factories.now()), 409)
     auth.login("evaluation", "pingjia-a")
     assert client.post(f"/staff/evaluation/polls/{poll.id}/close").status_code == 409
@@ -326,16 +330,16 @@ def test_a_correction_is_a_new_reasoned_audited_poll(client, auth, clock):
 
 def test_accepting_needs_all_four_conditions(client, auth):
     matter = factories.matter()
-    application = services.submit_application(matter, matter.unit, date(2026, 11, 10),
+    application = applications.submit_application(matter, matter.unit, date(2026, 11, 10),
                                               "申请第三方评价", factories.staff(), factories.now())
-    services.record_condition(application, "handled", True, "", factories.staff(), factories.now())
-    services.record_condition(application, "dissatisfied", False, "信访人已息诉",
+    applications.record_condition(application, "handled", True, "", factories.staff(), factories.now())
+    applications.record_condition(application, "dissatisfied", False, "信访人已息诉",
                               factories.staff(), factories.now())
     db.session.commit()
-    error = _refused(lambda: services.accept_application(application, factories.staff(),
+    error = _refused(lambda: applications.accept_application(application, factories.staff(),
                                                          factories.now()), 422, "尚未确认成立")
     assert "信访人对处理意见仍不满意" in error.message and "评价办已审查确认" in error.message
-    _refused(lambda: services.record_condition(application, "applied", False, "",
+    _refused(lambda: applications.record_condition(application, "applied", False, "",
                                                factories.staff(), factories.now()), 422, "说明")
     auth.login("evaluation", "pingjia-a")
     response = client.post(f"/staff/evaluation/applications/{application.id}/refuse",
@@ -346,12 +350,25 @@ def test_accepting_needs_all_four_conditions(client, auth):
 
 def test_a_hearing_cannot_be_scheduled_before_acceptance_or_in_the_past(clock):
     matter = factories.matter()
-    data = panels.HearingData(date(2026, 11, 23), time(9, 0), "县人民来访接待中心", "county")
-    _refused(lambda: panels.create_hearing(matter, data, factories.staff(), factories.now()),
+    data = hearings.HearingData(date(2026, 11, 23), time(9, 0), "县人民来访接待中心", "county")
+    _refused(lambda: hearings.create_hearing(matter, data, factories.staff(), factories.now()),
              409, "受理后")
     accepted = factories.accepted_matter(number="XF-2026-0099")
-    past = panels.HearingData(date(2026, 11, 17), time(9, 0), "x" * 61, "nowhere")
-    error = _refused(lambda: panels.create_hearing(accepted, past, factories.staff(),
+    past = hearings.HearingData(date(2026, 11, 17), time(9, 0), "x" * 61, "nowhere")
+    error = _refused(lambda: hearings.create_hearing(accepted, past, factories.staff(),
                                                    factories.now()), 422)
     assert set(error.reasons) == {"day", "place", "level"}
-    assert factories.now() + timedelta(days=1) > factories.now()
+    # More than a year ahead is refused too (367 days ahead; 366 are allowed).
+    later = factories.now().date() + timedelta(days=367)
+    far = hearings.HearingData(later, time(9, 0), "县人民来访接待中心", "county")
+    error = _refused(lambda: hearings.create_hearing(accepted, far, factories.staff(),
+                                                   factories.now()), 422)
+    assert error.reasons == {"day": "评价会日期不能晚于一年之后"}
+    within = hearings.HearingData(later - timedelta(days=1), time(9, 0), "县人民来访接待中心",
+                                  "county")
+    hearings.create_hearing(accepted, within, factories.staff(), factories.now())
+    db.session.commit()
+    # Nothing was written by the refusals: one hearing, and only the matter allowed moved on.
+    assert db.session.scalar(select(func.count()).select_from(Hearing)) == 1
+    assert db.session.get(Matter, matter.id).status == "registered"
+    assert db.session.get(Matter, accepted.id).status == "scheduled"

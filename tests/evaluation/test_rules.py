@@ -5,8 +5,8 @@ import pytest
 
 from portal import settings
 from portal.errors import DomainError
-from portal.evaluation import panels, rules, voting
-from portal.evaluation.services import public_text
+from portal.evaluation import hearings, queries, rules, voting
+from portal.evaluation.fields import normalise_org, public_text
 from portal.extensions import db
 from tests.evaluation import factories
 
@@ -23,7 +23,7 @@ def test_defaults_are_registered_for_administrators():
 
 @pytest.mark.parametrize("size, needed", [(5, 4), (7, 5), (9, 6), (11, 8), (3, 2)])
 def test_quorum_is_two_thirds_rounded_up(size, needed):
-    assert panels.quorum(size, settings.current_values()) == needed
+    assert rules.quorum(size, settings.current_values()) == needed
 
 
 @pytest.mark.parametrize("manyi, present, rule, result", [
@@ -32,7 +32,7 @@ def test_quorum_is_two_thirds_rounded_up(size, needed):
     (7, 9, "two_thirds", "satisfied"), (5, 7, "two_thirds", "satisfied"),
 ])
 def test_the_result_rule(manyi, present, rule, result):
-    assert voting.decide(manyi, present, rule) == result
+    assert rules.decide(manyi, present, rule) == result
 
 
 def test_an_administrator_changes_the_numbers(client, auth, clock):
@@ -42,7 +42,7 @@ def test_an_administrator_changes_the_numbers(client, auth, clock):
     page = client.get("/staff/settings")
     assert "第三方评价" in page.text and "满意票超过出席人数的三分之二" in page.text
     assert client.post("/staff/settings", data=form).status_code == 303
-    assert panels.panel_size_error(4, settings.current_values()) is None
+    assert rules.panel_size_error(4, settings.current_values()) is None
     hearing, _ = factories.noticed_hearing(n=4)
     factories.at_hearing(clock, hearing)
     factories.present(hearing)
@@ -59,7 +59,7 @@ def test_the_notice_period_follows_the_setting(clock):
     db.session.commit()
     hearing, _ = factories.paneled_hearing()  # 23 Nov: only 4 days after the 18th
     with pytest.raises(DomainError) as info:
-        panels.publish_notice(panels.load_hearing(hearing.id), factories.staff(), factories.now())
+        hearings.publish_notice(queries.load_hearing(hearing.id), factories.staff(), factories.now())
     assert "5 个整日" in info.value.message
 
 
@@ -70,4 +70,4 @@ def test_public_text_masks_the_petitioners_name():
 
 
 def test_organisations_compare_normalised():
-    assert panels.normalise_org(" 青石镇 人民政府。") == panels.normalise_org("青石镇人民政府")
+    assert normalise_org(" 青石镇 人民政府。") == normalise_org("青石镇人民政府")

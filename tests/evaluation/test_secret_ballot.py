@@ -16,8 +16,8 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from portal import audit, create_app, settings
-from portal.evaluation import voting
-from portal.evaluation.models import OpenVote, Participation, Poll
+from portal.evaluation import queries, sealed_tally, voting
+from portal.evaluation.poll_records import OpenVote, Participation, Poll
 from portal.extensions import db
 from tests.conftest import PG_URL, base_config
 from tests.evaluation import factories
@@ -56,7 +56,7 @@ def test_no_table_holds_a_ballot_and_participation_says_who_never_how(clock):
     assert db.session.scalars(select(OpenVote)).all() == []
     # One tally row for the poll, its counts sealed; the staff's count is the participation.
     assert db.session.scalar(text("SELECT count(*) FROM eval_tally")) == 1
-    assert voting.voted_count(poll.id) == 9
+    assert queries.voted_count(poll.id) == 9
     assert voting.tally(poll) == {"satisfied": 6, "unsatisfied": 3, "abstain": 0}
     closed = voting.close_poll(poll.id, factories.staff(), factories.now())
     db.session.commit()
@@ -108,16 +108,16 @@ def test_a_replayed_or_transplanted_tally_stops_the_close(clock):
     db.session.execute(text("UPDATE eval_tally SET sealed = :s WHERE poll_id = :p"),
                        {"s": early, "p": poll.id})
     db.session.commit()
-    with pytest.raises(voting.TallyError) as info:
+    with pytest.raises(sealed_tally.TallyError) as info:
         voting.close_poll(poll.id, factories.staff(), factories.now())
     db.session.rollback()
     assert "计票 3 票，投票记录 9 人" in info.value.message and info.value.status == 500
     assert db.session.get(Poll, poll.id, populate_existing=True).status == "open"
     # A sealed value from another poll does not open here either: the poll id is inside.
     db.session.execute(text("UPDATE eval_tally SET sealed = :s WHERE poll_id = :p"),
-                       {"s": voting._seal(poll.id + 1, {"satisfied": 9, "unsatisfied": 0,
+                       {"s": sealed_tally.seal(poll.id + 1, {"satisfied": 9, "unsatisfied": 0,
                                                         "abstain": 0}), "p": poll.id})
-    with pytest.raises(voting.TallyError):
+    with pytest.raises(sealed_tally.TallyError):
         voting.tally(poll)
     db.session.rollback()
 
@@ -127,14 +127,14 @@ def test_without_the_data_key_nobody_can_vote_or_count(app, clock):
     factories.vote_all(poll, ["satisfied"])
     member2 = factories.user("panel", "member2")
     app.config["DATA_KEY"] = "another-key"
-    with pytest.raises(voting.TallyError):
+    with pytest.raises(sealed_tally.TallyError):
         voting.cast_ballot(poll.id, member2, "satisfied")
     db.session.rollback()
-    with pytest.raises(voting.TallyError):
+    with pytest.raises(sealed_tally.TallyError):
         voting.close_poll(poll.id, factories.staff(), factories.now())
     db.session.rollback()
     app.config["DATA_KEY"] = "test-data-key"
-    assert voting.voted_count(poll.id) == 1
+    assert queries.voted_count(poll.id) == 1
     assert voting.tally(poll)["satisfied"] == 1
 
 
