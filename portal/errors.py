@@ -1,10 +1,6 @@
-"""The domain error that services raise, and the two ways views report it: on a form, or as
-a flashed message after a POST button."""
+"""The domain error that services raise, and how its reasons land on a form
+(``portal.actions.perform`` does the rest: rollback, flash, 303)."""
 from __future__ import annotations
-
-from flask import flash
-
-from portal.extensions import db
 
 
 class DomainError(Exception):
@@ -30,17 +26,3 @@ def apply_to_form(form, error: DomainError) -> None:
             field.errors = list(field.errors) + [message]
         else:
             form.form_errors.append(message)
-
-
-def commit_or_flash(action, done) -> bool:
-    """Run a service call for a POST button: commit and flash ``done`` (a message, or a
-    function of the call's result), or roll back and flash why the rule refused."""
-    try:
-        result = action()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return False
-    db.session.commit()
-    flash(done(result) if callable(done) else done)
-    return True
