@@ -23,6 +23,18 @@ from portal.extensions import db
 # A guard says why a transition may not happen now (Chinese), or None when it may.
 Guard = Callable[[Any, Any], str | None]
 
+
+class Refusal(str):
+    """A refusal with the HTTP status it is answered with; a plain ``str`` from a guard means
+    409 (the record is not in a state for this), a role refusal 403."""
+
+    http_status: int
+
+    def __new__(cls, message: str, http_status: int = 409):
+        refusal = super().__new__(cls, message)
+        refusal.http_status = http_status
+        return refusal
+
 REGISTRY: dict[str, Lifecycle] = {}
 
 
@@ -48,9 +60,14 @@ class Context:
 
 class Lifecycle:
     def __init__(self, name: str, statuses: dict[str, str], transitions: Iterable[Transition],
-                 initial: str, object_type: str | None = None):
+                 initial: str, object_type: str | None = None,
+                 wrong_status: dict[str, str | Callable] | None = None):
+        """``wrong_status`` keeps the wording people already know for an event refused
+        because of the record's status: event -> message with ``{status}`` (the current
+        status' label), or a function of the record."""
         self.name = name
         self.initial = initial
+        self.wrong_status = wrong_status or {}
         self.object_type = object_type or name
         self.statuses = statuses
         self.transitions = {t.event: t for t in transitions}
@@ -76,9 +93,12 @@ class Lifecycle:
         """Why ``event`` may not happen to ``obj`` now (Chinese), or None when it may."""
         t = self.transitions[event]
         if obj.status not in t.sources:
+            if wording := self.wrong_status.get(event):
+                return wording(obj) if callable(wording) else wording.format(
+                    status=self.statuses[obj.status])
             return f"当前状态为“{self.statuses[obj.status]}”，不能{t.label}"
         if t.roles and not _has_role(user, t.roles):
-            return f"您的账号不能{t.label}"
+            return Refusal(f"您的账号不能{t.label}", 403)
         context = Context(user=user, now=now, extra=extra)
         for guard in t.guards:
             if message := guard(obj, context):
@@ -92,17 +112,22 @@ class Lifecycle:
         """The transitions open to ``user`` for ``obj`` now, in declaration order."""
         return [t for t in self.transitions.values() if self.can(obj, t.event, user, now, **extra)]
 
-    def fire(self, obj, event: str, actor=None, now=None, status: int = 409, **detail) -> None:
+    def check(self, obj, event: str, actor=None, now=None, **extra) -> None:
+        """Raise the refusal ``fire`` would raise, e.g. before changes that must precede the
+        transition itself (a session's bookings before the session's own event)."""
+        if message := self.refusal(obj, event, actor, now, **extra):
+            raise DomainError(message, status=getattr(message, "http_status", 409))
+
+    def fire(self, obj, event: str, /, actor=None, now=None, **detail) -> None:
         """Check and apply a transition, then emit ``<name>.<event>`` in this transaction."""
-        if message := self.refusal(obj, event, actor, now):
-            raise DomainError(message, status=403 if message.startswith("您的账号") else status)
+        self.check(obj, event, actor, now)
         t = self.transitions[event]
         obj.status = t.target
         db.session.flush()
         events.emit(f"{self.name}.{event}", self.object_type, obj.id, actor=actor,
                     audited=t.audited, **detail)
 
-    def fire_where(self, model, event: str, *criteria, actor=None, object_id=None,
+    def fire_where(self, model, event: str, /, *criteria, actor=None, object_id=None,
                    values: dict | None = None, **detail) -> int:
         """Apply a transition to every row of ``model`` matching ``criteria`` in one UPDATE
         (rows in other statuses are left alone); emit one event with the count."""

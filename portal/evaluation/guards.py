@@ -12,19 +12,7 @@ from portal import calendar, settings
 from portal.evaluation import queries, rules
 from portal.evaluation.codes import CONDITIONS
 from portal.evaluation.fields import actor_id
-from portal.lifecycle import Context, Guard
-
-
-class Refusal(str):
-    """A guard's reason, with the HTTP status it is answered with (a plain ``str`` means 409)."""
-
-    http_status: int
-
-    def __new__(cls, message: str, http_status: int = 409):
-        refusal = super().__new__(cls, message)
-        refusal.http_status = http_status
-        return refusal
-
+from portal.lifecycle import Context, Guard, Refusal
 
 # --- what guards read: passed in by a page that has it loaded, else asked ------------------------
 

@@ -19,9 +19,6 @@ A guard's refusal answers 409 unless it says otherwise (``Refusal(message, http_
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from portal.errors import DomainError
 from portal.evaluation.codes import (
     APPLICATION_STATUSES,
     FOLLOWUP_STATUSES,
@@ -31,7 +28,6 @@ from portal.evaluation.codes import (
     RECUSAL_DECISIONS,
 )
 from portal.evaluation.guards import (
-    Refusal,
     attendance_taken,
     conditions_hold,
     counted_on_paper,
@@ -58,44 +54,6 @@ from portal.lifecycle import Lifecycle, Transition
 STAFF = frozenset({"evaluation"})  # administrators pass every staff check too
 
 
-def _answer(message: str) -> DomainError:
-    default = 403 if message.startswith("您的账号") else 409
-    return DomainError(message, status=getattr(message, "http_status", default))
-
-
-class EvaluationLifecycle(Lifecycle):
-    """A lifecycle that keeps the refusal wording staff already know (``wrong_status``:
-    event -> message, ``{status}`` the current status' label, or a function of the record),
-    and the HTTP status each guard's refusal has always had."""
-
-    def __init__(self, *args, wrong_status: dict[str, str | Callable] | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.wrong_status = wrong_status or {}
-
-    def refusal(self, obj, event: str, user=None, now=None, **extra) -> str | None:
-        message = super().refusal(obj, event, user, now, **extra)
-        wording = self.wrong_status.get(event)
-        if message and wording and obj.status not in self[event].sources:
-            return wording(obj) if callable(wording) else wording.format(
-                status=self.label(obj.status))
-        return message
-
-    def check(self, obj, event: str, actor=None, now=None, **extra) -> None:
-        """Raise the refusal ``fire`` would raise — before the input is checked and the record
-        changed, so refusals come in the order they always did."""
-        if message := self.refusal(obj, event, actor, now, **extra):
-            raise _answer(message)
-
-    def fire(self, obj, event: str, actor=None, now=None, status: int = 409, **detail) -> None:
-        try:
-            super().fire(obj, event, actor, now, status=status, **detail)
-        except DomainError as error:
-            reason = error.reasons.get("")
-            if isinstance(reason, Refusal):  # a guard's own HTTP status
-                raise _answer(reason) from None
-            raise
-
-
 # --- the tables ----------------------------------------------------------------------------------
 
 def _t(event, sources, target, label, guards=(), audited=True, roles=STAFF) -> Transition:
@@ -108,7 +66,7 @@ def _result_refusal(hearing) -> str:
 
 
 # A matter moves with its application, hearing, poll and follow-up: never on its own.
-MATTER = EvaluationLifecycle(
+MATTER = Lifecycle(
     "evaluation.matter", MATTER_STATUSES,
     [
         _t("apply", {"registered", "refused"}, "applied", "提出评价申请", audited=False),
@@ -130,7 +88,7 @@ MATTER = EvaluationLifecycle(
                   "add_task": "只有评价结果为“不满意”的事项需要跟踪督办"},
 )
 
-APPLICATION = EvaluationLifecycle(
+APPLICATION = Lifecycle(
     "evaluation.application", APPLICATION_STATUSES,
     [
         _t("condition", {"pending"}, "pending", "确认受理条件"),
@@ -142,7 +100,7 @@ APPLICATION = EvaluationLifecycle(
                   "refuse": "该申请已{status}"},
 )
 
-HEARING = EvaluationLifecycle(
+HEARING = Lifecycle(
     "evaluation", HEARING_STATUSES,
     [
         _t("hearing.update", {"planned"}, "planned", "修改时间地点"),
@@ -171,7 +129,7 @@ HEARING = EvaluationLifecycle(
     },
 )
 
-POLL = EvaluationLifecycle(
+POLL = Lifecycle(
     "evaluation.poll", POLL_STATUSES,
     [
         _t("paper_enter", {"open"}, "open", "录入票数",
@@ -193,7 +151,7 @@ POLL = EvaluationLifecycle(
     },
 )
 
-FOLLOWUP = EvaluationLifecycle(
+FOLLOWUP = Lifecycle(
     "evaluation.followup", FOLLOWUP_STATUSES,
     [_t("done", {"open"}, "done", "办结")],
     initial="open", object_type="eval_followup",
@@ -202,7 +160,7 @@ FOLLOWUP = EvaluationLifecycle(
 
 # A party's request waits for a decision; the office's and a member's own recusal (and a
 # member from the responsible unit) are granted as they are recorded.
-RECUSAL = EvaluationLifecycle(
+RECUSAL = Lifecycle(
     "evaluation.recusal", RECUSAL_DECISIONS,
     [
         _t("grant", {"pending"}, "granted", "准予回避", guards=[panel_still_open],

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from portal import calendar
-from portal.errors import DomainError
 from portal.lifecycle import Context, Guard, Lifecycle, Transition
 from portal.reception import queries
 from portal.reception.models import BOOKING_STATUSES, PERSON_ACTIVE, PLACE_HOLDING, SESSION_STATUSES
@@ -39,28 +38,6 @@ class StaffActor:
 
 
 SYSTEM = StaffActor("系统")
-
-
-class ReceptionLifecycle(Lifecycle):
-    """A lifecycle that keeps the refusal wording citizens and staff already know for some
-    events (``wrong_status``: event -> message, ``{status}`` is the current status' label)."""
-
-    def __init__(self, *args, wrong_status: dict[str, str] | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.wrong_status = wrong_status or {}
-
-    def refusal(self, obj, event: str, user=None, now=None, **extra) -> str | None:
-        message = super().refusal(obj, event, user, now, **extra)
-        wording = self.wrong_status.get(event)
-        if message and wording and obj.status not in self[event].sources:
-            return wording.format(status=self.label(obj.status))
-        return message
-
-    def check(self, obj, event: str, actor=None, now=None) -> None:
-        """Raise the refusal ``fire`` would raise, before the changes that must precede the
-        transition itself (a session's bookings before the session's own event)."""
-        if message := self.refusal(obj, event, actor, now):
-            raise DomainError(message, status=403 if message.startswith("您的账号") else 409)
 
 
 # --- guards: why not now (Chinese), or None ------------------------------------------------------
@@ -129,7 +106,7 @@ def _t(event, sources, target, label, roles=STAFF, guards=(), audited=True) -> T
                       audited)
 
 
-SESSION = ReceptionLifecycle(
+SESSION = Lifecycle(
     "session", SESSION_STATUSES,
     [
         _t("publish", {"draft"}, "published", "发布", guards=[_not_past]),
@@ -143,7 +120,7 @@ SESSION = ReceptionLifecycle(
     wrong_status={"publish": "只有未发布的场次可以发布（当前：{status}）", "cancel": "本场已取消"},
 )
 
-BOOKING = ReceptionLifecycle(
+BOOKING = Lifecycle(
     "booking", BOOKING_STATUSES,
     [
         # Staff review and the reception day, in the order the buttons are shown.
