@@ -16,6 +16,7 @@ from portal.accounts.services import ensure_accounts
 from portal.evaluation.demo import seed_evaluation
 from portal.extensions import db
 from portal.reception import management, rules
+from portal.reception.lifecycle import BOOKING, SESSION
 from portal.reception.models import Booking, Leader, Place, ReceptionSession
 from portal.reception.services import CODE_ALPHABET, CODE_LENGTH, booking_window
 
@@ -141,9 +142,9 @@ def _next_working(cal: calendar.WorkingCalendar, day: date) -> date:
 
 def _new_session(leader: Leader, day: date, now: datetime, start=time(9, 0), end=time(11, 30),
                  place=CENTRE, slot=20, status="published") -> ReceptionSession:
-    session = ReceptionSession(
-        leader_id=leader.id, day=day, start_time=start, end_time=end, place=place, mode="fixed",
-        slot_minutes=slot, status=status, created_at=now)
+    session = ReceptionSession(**SESSION.history(
+        status, leader_id=leader.id, day=day, start_time=start, end_time=end, place=place,
+        mode="fixed", slot_minutes=slot, created_at=now))
     session.places = [Place(number=i, start_time=t) for i, t in
                       enumerate(management.place_times(start, end, slot), 1)]
     db.session.add(session)
@@ -157,13 +158,13 @@ def _add_booking(rng, session: ReceptionSession, leader: Leader, number: int, st
     category = rng.choice(leader.categories)
     place = db.session.scalar(select(Place).where(Place.session_id == session.id,
                                                   Place.number == number))
-    booking = Booking(
-        code=_code(rng), session_id=session.id, place_id=place.id, name=name,
+    booking = Booking(**BOOKING.history(
+        status, code=_code(rng), session_id=session.id, place_id=place.id, name=name,
         id_cipher=privacy.encrypt(id_number), id_hash=privacy.lookup_hash(id_number),
         id_last4=id_number[-4:], phone_cipher=privacy.encrypt(phone),
         phone_hash=privacy.lookup_hash(phone), category=category,
         summary_cipher=privacy.encrypt(SUMMARIES[category]), party_size=rng.choice([1, 1, 1, 2, 3]),
-        status=status, status_reason=reason, created_at=now, updated_at=now)
+        status_reason=reason, created_at=now, updated_at=now))
     db.session.add(booking)
     db.session.flush()
     return booking
@@ -204,8 +205,9 @@ def _ensure_open_sessions(rng: random.Random, today: date, now: datetime) -> str
         if day in open_days or not cal.is_working_day(day):
             continue
         leader = leaders[day.toordinal() % len(leaders)]
-        candidate = ReceptionSession(leader_id=leader.id, day=day, start_time=time(9, 0),
-                                     end_time=time(11, 30), place=CENTRE, status="published")
+        candidate = ReceptionSession(**SESSION.history(
+            "published", leader_id=leader.id, day=day, start_time=time(9, 0),
+            end_time=time(11, 30), place=CENTRE))
         if booking_window(candidate, cal, values).state(now) != "open":
             continue
         session = _new_session(leader, day, now)
@@ -243,13 +245,13 @@ def _seed_volume(rng: random.Random, count: int, now: datetime) -> str:
                 if made >= count:
                     break
                 id_hash = f"{rng.getrandbits(256):064x}"
-                rows.append(dict(
-                    code=_code(rng) + f"{made:04d}"[-4:], session_id=session.id,
+                rows.append(BOOKING.history(
+                    "checked_in", code=_code(rng) + f"{made:04d}"[-4:], session_id=session.id,
                     place_id=place_id, name=person[0], id_cipher=id_cipher,
                     id_hash=id_hash, id_last4=person[1][-4:], phone_cipher=phone_cipher,
                     phone_hash=id_hash, category=rng.choice(leader.categories),
                     summary_cipher=summary_cipher, party_size=1,
-                    related_matter_no="", status="checked_in", status_reason="",
+                    related_matter_no="", status_reason="",
                     cancelled_by_staff=False, created_at=now, updated_at=now))
                 made += 1
         db.session.execute(insert(Booking), rows)

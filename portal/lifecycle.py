@@ -83,6 +83,13 @@ class Lifecycle:
         """A new record of ``model`` in the initial status (the other way a status is set)."""
         return model(status=self.initial, **fields)
 
+    def history(self, status: str, **fields) -> dict:
+        """Fields for a record whose status comes from recorded history (the demo county, an
+        import of past data), not from a transition: any declared status, nothing else."""
+        if status not in self.statuses:
+            raise ValueError(f"{self.name}: unknown status {status}")
+        return {"status": status, **fields}
+
     def __getitem__(self, event: str) -> Transition:
         return self.transitions[event]
 

@@ -100,3 +100,9 @@ def test_the_action_path_commits_or_rolls_back(app):
             actions.perform(succeed, success=lambda r: r)
     # The refused call's event (and its audit entry) rolled back with it.
     assert list(db.session.scalars(select(audit.AuditEntry.object_id))) == ["1"]
+
+
+def test_recorded_history_takes_any_declared_status_and_nothing_else():
+    assert THING.history("gone", id=3) == {"status": "gone", "id": 3}
+    with pytest.raises(ValueError):
+        THING.history("lost", id=3)
