@@ -12,7 +12,18 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from portal import audit, calendar, config, events, hypermedia, lifecycle, privacy, request_guard
+from portal import (
+    assets,
+    audit,
+    bureau,
+    calendar,
+    config,
+    events,
+    hypermedia,
+    lifecycle,
+    privacy,
+    request_guard,
+)
 from portal.extensions import configure_sqlite, csrf, db, htmx, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -99,6 +110,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             configure_sqlite(db.engine)
 
     _register_blueprints(app)
+    # Static files: content-hashed addresses cached for a year, gzip (portal/assets.py).
+    assets.init_app(app)
     # Side effects of domain events run in the same transaction as the change.
     events.subscribe("", audit.record_event)
     _register_templating(app)
@@ -147,7 +160,9 @@ def _register_templating(app: Flask) -> None:
         mask_phone=privacy.mask_phone,
     )
     # Templates ask the lifecycles which actions are open; they never compare statuses.
-    app.jinja_env.globals.update(open_actions=lifecycle.open_actions, can=lifecycle.can)
+    # ``bureau``: the contact details an administrator sets (read once per request, lazily).
+    app.jinja_env.globals.update(open_actions=lifecycle.open_actions, can=lifecycle.can,
+                                 bureau=bureau.template_global)
     if app.config.get("TESTING"):
         from jinja2 import StrictUndefined
 

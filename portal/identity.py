@@ -56,7 +56,12 @@ def normalise_id_number(value: str | None) -> str:
 
 
 def normalise_phone(value: str | None) -> str:
-    return canonical(value)
+    """Canonical, without the country code autofill likes to add ('+86 138…', '0086138…')."""
+    phone = canonical(value)
+    for prefix in ("+86", "0086"):
+        if phone.startswith(prefix) and len(phone) == len(prefix) + 11:
+            return phone[len(prefix):]
+    return phone
 
 
 def is_canonical_id_number(value: str) -> bool:

@@ -2,11 +2,17 @@
 
 Domains register their settings at import time; the value in force is the stored one, else
 the default. Values are whole numbers or short strings, validated on save.
+
+Within a request the settings are read once (one statement) and kept on ``g``: the footer of
+every page (``portal.bureau``), the booking window of each listed session and the rule texts
+all share that one read. Saving drops the copy.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import g, has_request_context
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,6 +35,11 @@ class SettingSpec:
     minimum: int | None = None
     maximum: int | None = None
     choices: tuple[tuple[str, str], ...] = ()
+    # Text settings: a check that cleans the value or raises ValueError (Chinese); a hint and a
+    # length limit for the form.
+    check: Callable[[str], str] | None = None
+    hint: str = ""
+    max_length: int = 200
 
     def parse(self, raw: str) -> object:
         """Turn a submitted value into the setting's type, or raise ValueError (Chinese)."""
@@ -57,7 +68,9 @@ class SettingSpec:
             if not (0 <= hour < 24 and 0 <= minute < 60):
                 raise ValueError("时间格式应为 时:分，如 17:00")
             return f"{hour:02d}:{minute:02d}"
-        return raw[:200]
+        if len(raw) > self.max_length:
+            raise ValueError(f"最多 {self.max_length} 个字")
+        return self.check(raw) if self.check else raw
 
     def load(self, stored: str) -> object:
         try:
@@ -74,18 +87,30 @@ def register(spec: SettingSpec) -> SettingSpec:
     return spec
 
 
+_REQUEST_COPY = "_portal_settings"
+
+
 def get(key: str):
-    spec = REGISTRY[key]
-    stored = db.session.get(Setting, key)
-    return spec.default if stored is None else spec.load(stored.value)
+    return current_values()[key]
 
 
 def current_values() -> dict[str, object]:
-    stored = {s.key: s.value for s in db.session.scalars(select(Setting))}
-    return {
-        key: (spec.default if key not in stored else spec.load(stored[key]))
-        for key, spec in REGISTRY.items()
-    }
+    """Every setting in force; in a request, read once and kept for the rest of it."""
+    cached = g.get(_REQUEST_COPY) if has_request_context() else None
+    if cached is None:
+        stored = {s.key: s.value for s in db.session.scalars(select(Setting))}
+        cached = {
+            key: (spec.default if key not in stored else spec.load(stored[key]))
+            for key, spec in REGISTRY.items()
+        }
+        if has_request_context():
+            setattr(g, _REQUEST_COPY, cached)
+    return dict(cached)
+
+
+def forget_request_copy() -> None:
+    if has_request_context():
+        g.pop(_REQUEST_COPY, None)
 
 
 def as_text(value) -> str:
@@ -106,6 +131,7 @@ def save(values: dict[str, str]) -> dict[str, str]:
             errors[key] = str(exc)
     if errors:
         return errors
+    forget_request_copy()
     for key, value in parsed.items():
         text = as_text(value)
         row = db.session.get(Setting, key)

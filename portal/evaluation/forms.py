@@ -19,7 +19,7 @@ from portal.evaluation.codes import (
     RECUSAL_SOURCES,
 )
 from portal.forms import DateField, IntegerField, PortalForm, bounded_int, choices
-from portal.identity import canonical, canonical_reference
+from portal.identity import canonical, canonical_reference, normalise_phone
 from portal.vocabulary import CATEGORIES
 
 
@@ -46,7 +46,7 @@ class MatterForm(PortalForm):
     # Identifiers are made canonical as they arrive (full-width digits, spaces, hyphens).
     petitioner_id = StringField("身份证号", filters=[canonical], validators=[
         Optional(), Length(max=18, message="身份证号应为 18 位")])
-    phone = StringField("手机号码", filters=[canonical], validators=_required("手机号码", 11))
+    phone = StringField("手机号码", filters=[normalise_phone], validators=_required("手机号码", 11))
     address = StringField("住址", validators=_required("住址", 100))
     handling_opinion = TextAreaField("处理意见", validators=_required("处理意见", 3000))
     opinion_date = DateField("处理意见出具日期", validators=[InputRequired("请填写日期")])

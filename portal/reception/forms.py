@@ -10,18 +10,30 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.forms import DateField, IntegerField, PortalForm, bounded_int, choices
-from portal.identity import canonical, canonical_reference
+from portal.identity import canonical, canonical_reference, normalise_phone
 from portal.reception.models import CATEGORIES, MODES
+
+# What the inputs let people type: the limits in the validators apply to the canonical value
+# (identity.canonical: NFKC, spaces and hyphens removed), so the inputs leave room for the
+# separators people type ('138 0013 8000', '330781 19700517 1235', full-width spaces).
+TYPED_ID_NUMBER = {"maxlength": 40, "inputmode": "text", "autocomplete": "off",
+                   "autocapitalize": "characters", "spellcheck": "false"}
+# type=tel keeps spaces and hyphens (and the phone keypad); tel-national, because autofill of
+# "tel" may bring "+86 …", which is not an 11-digit mobile number.
+TYPED_PHONE = {"type": "tel", "maxlength": 24, "inputmode": "tel",
+               "autocomplete": "tel-national"}
+TYPED_CODE = {"maxlength": 24, "autocomplete": "off", "autocapitalize": "characters",
+              "spellcheck": "false"}
 
 
 class BookingForm(PortalForm):
     name = StringField("姓名", validators=[DataRequired("请填写姓名"),
                                          Length(max=30, message="姓名最多 30 个字")])
     # Identifiers are made canonical as they arrive: '１３８ 0013-8000' is 13800138000.
-    id_number = StringField("身份证号", filters=[canonical],
+    id_number = StringField("身份证号", filters=[canonical], render_kw=TYPED_ID_NUMBER,
                             validators=[DataRequired("请填写身份证号"),
                                         Length(max=18, message="身份证号应为 18 位")])
-    phone = StringField("手机号码", filters=[canonical],
+    phone = StringField("手机号码", filters=[normalise_phone], render_kw=TYPED_PHONE,
                         validators=[DataRequired("请填写手机号码"),
                                     Length(max=11, message="手机号码应为 11 位")])
     category = SelectField("反映事项类别", validate_choice=False)
@@ -36,10 +48,10 @@ class BookingForm(PortalForm):
 
 
 class LookupForm(PortalForm):
-    code = StringField("预约码", filters=[canonical],
+    code = StringField("预约码", filters=[canonical], render_kw=TYPED_CODE,
                        validators=[DataRequired("请填写预约码"),
                                    Length(max=20, message="预约码为 8 位")])
-    phone = StringField("手机号码", filters=[canonical],
+    phone = StringField("手机号码", filters=[normalise_phone], render_kw=TYPED_PHONE,
                         validators=[DataRequired("请填写预约时的手机号码"),
                                     Length(max=11, message="手机号码应为 11 位")])
 
@@ -50,8 +62,14 @@ class ReasonForm(PortalForm):
 
 
 class CancelForm(PortalForm):
+    """Cancelling asks for the phone number again, even on a receipt this browser remembers:
+    on a shared computer the next person must not be able to cancel."""
+
     reason = TextAreaField("取消原因", validators=[DataRequired("请填写取消原因"),
                                                Length(max=200, message="取消原因最多 200 字")])
+    phone = StringField("手机号码", filters=[normalise_phone], render_kw=TYPED_PHONE,
+                        validators=[DataRequired("请填写预约时的手机号码"),
+                                    Length(max=11, message="手机号码应为 11 位")])
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from portal import calendar
+from portal import bureau, calendar
 from portal.lifecycle import Context, Guard, Lifecycle, Transition
 from portal.reception import queries
 from portal.reception.models import BOOKING_STATUSES, PERSON_ACTIVE, PLACE_HOLDING, SESSION_STATUSES
@@ -89,7 +89,7 @@ def _before_cutoff(booking, context: Context) -> str | None:
     if (context.now or calendar.now()) < window.closes_at:
         return None
     return (f"已过取消截止时间（{calendar.format_datetime(window.closes_at)}）。"
-            "如不能按时到场，请致电县信访局说明。")
+            f"如不能按时到场，请{bureau.current().call()}说明。")
 
 
 def _part_of(act: str) -> Guard:

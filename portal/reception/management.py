@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from portal import calendar, events, privacy
+from portal import calendar, events, privacy, settings
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.reception import queries
@@ -27,6 +27,7 @@ from portal.reception.models import (
     Place,
     ReceptionSession,
 )
+from portal.reception.window import booking_window, short_window_warning
 
 MAX_PLACES = 60
 MAX_SERIES = 52
@@ -203,6 +204,14 @@ def update_session(session: ReceptionSession, plan: SessionPlan, actor, now: dat
 
 def publish_session(session: ReceptionSession, actor, now: datetime) -> None:
     SESSION.fire(session, "publish", actor, now)
+
+
+def short_window_warnings(sessions: list[ReceptionSession], now: datetime) -> list[str]:
+    """After creating, editing or publishing: a warning for each session the public has less
+    than a day to book (published late, or the cut-off already passed)."""
+    cal, values = calendar.WorkingCalendar(), settings.current_values()
+    warnings = (short_window_warning(s, booking_window(s, cal, values), now) for s in sessions)
+    return [w for w in warnings if w]
 
 
 def _reason(reason: str, message: str) -> str:

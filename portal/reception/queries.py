@@ -16,8 +16,15 @@ from portal import calendar, settings
 # evaluated 满意?
 from portal.evaluation.interface import satisfied_petitioners
 from portal.extensions import db
-from portal.reception.models import PLACE_HOLDING, Booking, Leader, Place, ReceptionSession
-from portal.reception.window import booking_window, is_bookable
+from portal.reception.models import (
+    PLACE_HOLDING,
+    Booking,
+    Leader,
+    LeaderCategory,
+    Place,
+    ReceptionSession,
+)
+from portal.reception.window import Window, booking_window, is_bookable
 
 # --- weeks --------------------------------------------------------------------------------------
 
@@ -93,20 +100,29 @@ def leader(leader_id: int) -> Leader | None:
 
 # --- the public schedule ------------------------------------------------------------------------
 
-def published_sessions(start: date, end: date, leader_id: int | None = None,
-                       place: str | None = None) -> list[ReceptionSession]:
-    """Published sessions between two days (inclusive), leaders loaded in the same query."""
+def published_sessions(start: date, end: date | None, leader_id: int | None = None,
+                       place: str | None = None, category: str | None = None,
+                       limit: int | None = None) -> list[ReceptionSession]:
+    """Published sessions from ``start`` to ``end`` (inclusive; None: any later day), of one
+    leader, at one place, or with a leader whose portfolio holds ``category``; the first
+    ``limit`` in date order. Leaders are loaded in the same query."""
     query = (
         select(ReceptionSession)
         .options(joinedload(ReceptionSession.leader))
-        .where(ReceptionSession.status == "published", ReceptionSession.day >= start,
-               ReceptionSession.day <= end)
+        .where(ReceptionSession.status == "published", ReceptionSession.day >= start)
         .order_by(ReceptionSession.day, ReceptionSession.start_time, ReceptionSession.id)
     )
+    if end is not None:
+        query = query.where(ReceptionSession.day <= end)
     if leader_id:
         query = query.where(ReceptionSession.leader_id == leader_id)
     if place:
         query = query.where(ReceptionSession.place == place)
+    if category:
+        query = query.where(ReceptionSession.leader_id.in_(
+            select(LeaderCategory.leader_id).where(LeaderCategory.category == category)))
+    if limit is not None:
+        query = query.limit(limit)
     return list(db.session.scalars(query).unique())
 
 
@@ -124,7 +140,23 @@ def schedule(week: date, today: date, leader_id: int | None = None, place: str |
     (a fixed number of statements however many sessions there are)."""
     start = max(week, today)
     end = week + timedelta(days=7 * weeks - 1)
-    sessions = published_sessions(start, end, leader_id, place)
+    return _listing(published_sessions(start, end, leader_id, place), now)
+
+
+NEXT_SESSIONS = 12  # the schedule filtered by leader, category or place lists this many
+
+
+def next_sessions(start: date, leader_id: int | None = None, category: str | None = None,
+                  place: str | None = None, now: datetime | None = None) -> dict:
+    """The next published sessions from ``start`` on, whatever week they fall in (one leader,
+    the leaders of one category, one place), with free places and windows; ``more`` says
+    that later ones were left out."""
+    sessions = published_sessions(start, None, leader_id, place, category,
+                                  limit=NEXT_SESSIONS + 1)
+    return {**_listing(sessions[:NEXT_SESSIONS], now), "more": len(sessions) > NEXT_SESSIONS}
+
+
+def _listing(sessions: list[ReceptionSession], now: datetime | None) -> dict:
     free = free_places([s.id for s in sessions])
     cal = calendar.WorkingCalendar()
     values = settings.current_values()
@@ -143,6 +175,11 @@ def session_with_leader(session_id: int) -> ReceptionSession | None:
     return db.session.scalar(
         select(ReceptionSession).options(joinedload(ReceptionSession.leader))
         .where(ReceptionSession.id == session_id))
+
+
+def window_of(session: ReceptionSession) -> Window:
+    """One session's booking window (the working calendar read once)."""
+    return booking_window(session, calendar.WorkingCalendar(), settings.current_values())
 
 
 def public_session(session_id: int) -> ReceptionSession | None:

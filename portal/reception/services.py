@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal import calendar, events, privacy, settings
+from portal import bureau, calendar, events, privacy, settings
 from portal.errors import DomainError
 
 # The one deliberate cross-domain question (CONVENTIONS.md): was this matter evaluated 满意?
@@ -131,13 +131,14 @@ def _admit(session: ReceptionSession, req: BookingRequest, now: datetime) -> tup
         raise DomainError(reasons)
     related = canonical_reference(req.related_matter_no)
     if related and (message := satisfied_matter_refusal(related)):
-        raise DomainError({"related_matter_no": message}, status=409)
+        raise DomainError({"related_matter_no": f"{message}如需咨询，请{bureau.current().reach()}。"},
+                          status=409)
     id_number = normalise_id_number(req.id_number)
     id_hash = privacy.lookup_hash(id_number)
     if until := suspended_until(id_hash, now.date(), values):
         raise DomainError(
             {"id_number": f"因多次预约后未到（爽约），该身份证号暂停预约至 {calendar.format_date(until)}。"
-                          "如有急事，请到县人民来访接待中心现场登记或拨打信访举报电话。"},
+                          f"如有急事，请{bureau.current().reach()}现场登记。"},
             status=409,
         )
     if _active_booking_of(id_hash):

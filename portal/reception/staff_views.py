@@ -19,6 +19,7 @@ from portal.forms import EmptyForm, choices
 from portal.reception import lifecycle, management, queries
 from portal.reception.forms import LeaderForm, ReasonForm, SessionForm
 from portal.reception.models import Booking
+from portal.reception.window import short_window_warning
 
 staff_bp = Blueprint("reception_staff", __name__, url_prefix="/staff/reception")
 STAFF = ("reception",)
@@ -107,6 +108,13 @@ def _plan(form: SessionForm) -> management.SessionPlan:
         weeks=form.weeks.data or 1, publish=form.publish.data)
 
 
+def _warn_short_windows(sessions, url: str) -> Response:
+    """303 to ``url``, warning first about each session the public has under a day to book."""
+    for warning in management.short_window_warnings(sessions, calendar.now()):
+        flash(warning, "warning")
+    return hypermedia.see_other(url)
+
+
 def _created(result) -> str:
     made, skipped = result
     message = f"已生成 {len(made)} 场接访"
@@ -131,8 +139,8 @@ def session_new():
         return page(_form_status())
     return perform(
         lambda: management.create_sessions(_plan(form), current_user, calendar.now()),
-        success=_see("reception_staff.dashboard"), done=_created, form=form,
-        failure=lambda _error: page(422))
+        success=lambda result: _warn_short_windows(result[0], url_for("reception_staff.dashboard")),
+        done=_created, form=form, failure=lambda _error: page(422))
 
 
 @staff_bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -151,15 +159,18 @@ def session_edit(session_id: int):
         return page(_form_status())
     return perform(
         lambda: management.update_session(session_row, _plan(form), current_user, calendar.now()),
-        success=_see("reception_staff.session_view", session_id=session_id), done="场次已修改",
-        form=form, failure=lambda _error: page(422))
+        success=lambda _: _warn_short_windows(
+            [session_row], url_for("reception_staff.session_view", session_id=session_id)),
+        done="场次已修改", form=form, failure=lambda _error: page(422))
 
 
 def _staff_session_page(session_id: int, revealed: dict[int, str]):
     session_row = queries.session_with_leader(session_id) or abort(404)
     bookings = queries.session_bookings(session_id)
+    window = queries.window_of(session_row)
     return hypermedia.render(
-        "reception/staff/session.html", s=session_row, bookings=bookings,
+        "reception/staff/session.html", s=session_row, bookings=bookings, window=window,
+        short_window=short_window_warning(session_row, window, calendar.now()),
         marks=queries.satisfied_marks(bookings),
         free=queries.free_places([session_id])[session_id],
         total=queries.total_places([session_id])[session_id],
@@ -200,7 +211,9 @@ def session_action(session_id: int, action: str):
         flash("请填写取消原因", "error")
         return hypermedia.see_other(back)
     act, done = _session_act(action, session_row, getattr(form, "reason", None) and form.reason.data)
-    return perform(act, success=lambda _: hypermedia.see_other(back), done=done, back=back)
+    published = [session_row] if action == "publish" else []
+    return perform(act, success=lambda _: _warn_short_windows(published, back), done=done,
+                   back=back)
 
 
 # --- bookings -----------------------------------------------------------------------------------

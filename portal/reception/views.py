@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, request, session, url_for
+from flask import Blueprint, Response, abort, flash, request, session, url_for
 
 from portal import calendar, hypermedia, request_guard, settings
 from portal.actions import perform
@@ -21,30 +21,73 @@ from portal.reception.window import booking_window, cancelled_notice, window_mes
 
 public_bp = Blueprint("reception", __name__, url_prefix="/reception")
 
-RECEIPTS_KEY = "receipts"  # booking codes this browser may see without re-entering the phone
+# The one receipt this browser may see without the phone again — the booking just made or
+# looked up — and until when (a township's shared computer: the next person finds nothing).
+RECEIPT_KEY = "receipt"
+RECEIPT_MINUTES = 15
+LEGACY_RECEIPTS_KEY = "receipts"  # earlier versions kept up to five codes: dropped on sight
+# Forms post to an action ending in "#error-summary" (no JavaScript: the browser lands on the
+# summary); the redirect after success names its own anchor, or the browser would carry that
+# one over to the next page.
+LANDING = "main"
 WEEKS_AHEAD = 8
 
 
 # --- public: schedule --------------------------------------------------------------------------
 
+def _week_choices(this_week, today) -> list[tuple[str, str]]:
+    """The week picker (a plain select: no JavaScript needed): this week and WEEKS_AHEAD more."""
+    found = []
+    for n in range(WEEKS_AHEAD + 1):
+        monday = this_week + timedelta(weeks=n)
+        label = f"{monday.month}月{monday.day}日起"
+        if monday.year != today.year:
+            label = f"{monday.year}年{label}"
+        found.append((monday.isoformat(), f"{('本周', '下周')[n]}（{label}）" if n < 2 else label))
+    return found
+
+
+def _filter_label(leaders, leader_id: int | None, category: str | None, place: str | None) -> str:
+    """What a filtered schedule lists, in words ('刘海涛 · 受理“征地拆迁”的领导'); '' unfiltered."""
+    parts = []
+    if leader_id:
+        parts.append(next((lead.name for lead in leaders if lead.id == leader_id), "所选领导"))
+    if category:
+        parts.append(f"受理“{category}”的领导")
+    if place:
+        parts.append(place)
+    return " · ".join(parts)
+
+
 @public_bp.get("/")
 def schedule():
+    """Two weeks from the picked one. Filtered (leader, 反映事项类别, place): that filter's next
+    sessions whatever week they fall in — from the picked week on, else from today."""
     today = calendar.now().date()
     this_week = queries.current_week(today)
-    week = queries.week_start(request_guard.arg_date("week") or this_week)
-    week = min(max(week, this_week), this_week + timedelta(weeks=WEEKS_AHEAD))
+    last_week = this_week + timedelta(weeks=WEEKS_AHEAD)
+    picked = request_guard.arg_date("week")
+    week = min(max(queries.week_start(picked or this_week), this_week), last_week)
     leader_id = request_guard.arg_int("leader")
+    category = request.args.get("category")
+    category = category if category in CATEGORIES else None
     place = (request.args.get("place") or "").strip()[:60] or None
+    leaders = queries.active_leaders()
+    label = _filter_label(leaders, leader_id, category, place)
+    start = max(week, today) if picked else today
+    if label:
+        listing = queries.next_sessions(start, leader_id, category, place)
+    else:
+        # Two weeks at a time: midweek, the coming Monday is one glance away.
+        listing = {**queries.schedule(week, today, weeks=2), "more": False}
     return hypermedia.render(
         "reception/schedule.html", "schedule",
-        week=week, this_week=this_week,
+        week=week, start=start, picked=week.isoformat() if picked else "",
+        week_choices=_week_choices(this_week, today),
         prev_week=week - timedelta(weeks=1) if week > this_week else None,
-        next_week=week + timedelta(weeks=1) if week < this_week + timedelta(weeks=WEEKS_AHEAD)
-        else None,
-        leaders=queries.active_leaders(), places=queries.schedule_places(today),
-        leader_id=leader_id, place=place,
-        # Two weeks at a time: midweek, the coming Monday is one glance away.
-        **queries.schedule(week, today, leader_id, place, weeks=2),
+        next_week=week + timedelta(weeks=1) if week < last_week else None,
+        leaders=leaders, places=queries.schedule_places(today), categories=CATEGORIES,
+        leader_id=leader_id, category=category, place=place, filter_label=label, **listing,
     )
 
 
@@ -84,7 +127,7 @@ def _booking_request(form: BookingForm) -> services.BookingRequest:
 
 def _booked(booking: Booking) -> Response:
     _remember_receipt(booking.code)
-    return hypermedia.see_other(url_for("reception.receipt", code=booking.code, new=1))
+    return _to_receipt(booking.code, new=1)
 
 
 @public_bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
@@ -120,7 +163,8 @@ def free_places(session_id: int):
 @public_bp.get("/validate/<any(id_number, phone):field>")
 def validate_field(field: str):
     """Inline validation of one field's format (never reveals whether a booking exists)."""
-    value = request.args.get(field, "")[:40]
+    # Bounded as typed, checked once canonical: '１３８ ００１３-８０００' is a valid phone.
+    value = request.args.get(field, "")[:100]
     if field == "id_number":
         message = id_number_error(value, calendar.now().date()) if value else None
     else:
@@ -131,24 +175,51 @@ def validate_field(field: str):
 # --- public: receipt, lookup, cancel ------------------------------------------------------------
 
 def _remember_receipt(code: str) -> None:
-    codes = [c for c in session.get(RECEIPTS_KEY, []) if c != code]
-    session[RECEIPTS_KEY] = (codes + [code])[-5:]
+    until = calendar.now() + timedelta(minutes=RECEIPT_MINUTES)
+    session.pop(LEGACY_RECEIPTS_KEY, None)
+    session[RECEIPT_KEY] = {"code": code, "until": int(until.timestamp())}
+
+
+def _remembered_code() -> str | None:
+    kept = session.get(RECEIPT_KEY)
+    if kept is None:
+        return None
+    if kept.get("until", 0) <= calendar.now().timestamp():
+        session.pop(RECEIPT_KEY)
+        return None
+    return kept.get("code")
 
 
 def _authorised_booking(code: str) -> Booking | None:
     code = services.normalise_code(code)
-    if code not in session.get(RECEIPTS_KEY, []):
+    if not code or code != _remembered_code():
         return None
     return queries.booking_by_code(code)
 
 
+def _to_receipt(code: str, **args) -> Response:
+    return hypermedia.see_other(url_for("reception.receipt", code=code, _anchor=LANDING, **args))
+
+
+def _phone_needed(code: str, error: str | None = None, status: int = 200) -> Response:
+    """The lookup form, code filled in: a receipt this browser does not remember needs the
+    phone number (and says nothing about whether the booking exists)."""
+    form = LookupForm(formdata=None, code=services.normalise_code(code))
+    if error:
+        form.form_errors.append(error)
+    return hypermedia.render("reception/lookup.html", form=form, need_phone=True, status=status)
+
+
 def _receipt_page(booking: Booking, cancel_form: CancelForm, status: int = 200,
-                  is_new: str | None = None):
+                  is_new: str | None = None, printable: bool = False):
     url = documents.lookup_url(booking.code)
     return hypermedia.render(
         "reception/receipt.html", status=status, b=booking, s=booking.session, is_new=is_new,
+        printable=printable,
+        place_label=documents.place_label(booking.place.number),
         can_cancel=services.can_cancel(booking, calendar.now()), cancel_form=cancel_form,
         upcoming=lifecycle.is_upcoming(booking), awaits_review=lifecycle.awaits_review(booking),
+        event_stands=documents.event_stands(booking), remember_minutes=RECEIPT_MINUTES,
         qr_svg=documents.qr_svg(url), lookup_url=url,
     )
 
@@ -157,9 +228,17 @@ def _receipt_page(booking: Booking, cancel_form: CancelForm, status: int = 200,
 def receipt(code: str):
     booking = _authorised_booking(code)
     if booking is None:
-        form = LookupForm(code=services.normalise_code(code))
-        return hypermedia.render("reception/lookup.html", form=form, need_phone=True)
+        return _phone_needed(code)
     return _receipt_page(booking, CancelForm(), is_new=request.args.get("new"))
+
+
+@public_bp.get("/bookings/<code>/print")
+def receipt_print(code: str):
+    """The receipt ready to print (or to save as a screenshot): no JavaScript needed."""
+    booking = _authorised_booking(code)
+    if booking is None:
+        return _phone_needed(code)
+    return _receipt_page(booking, CancelForm(), printable=True)
 
 
 @public_bp.get("/bookings/<code>.ics")
@@ -172,23 +251,46 @@ def receipt_ics(code: str):
     )
 
 
+@public_bp.post("/forget")
+def forget_receipt():
+    """退出: this browser forgets the receipt it kept."""
+    session.pop(RECEIPT_KEY, None)
+    session.pop(LEGACY_RECEIPTS_KEY, None)
+    flash("已退出，本机不再保存您的预约回执。再次查看需要预约码和手机号码。")
+    return hypermedia.see_other(url_for("reception.lookup"))
+
+
+WRONG_PHONE = "手机号码与预约时填写的不一致，请核对后重新输入"
+
+
 @public_bp.post("/bookings/<code>/cancel")
 @limiter.limit("20 per hour")
 def cancel(code: str):
-    booking = _authorised_booking(code) or abort(404)
+    """Cancel with a reason and the phone number — asked again even on a receipt this browser
+    remembers, and checked against the booking as the lookup does."""
     form = CancelForm()
+    valid = form.validate_on_submit()
+    booking = services.find_booking(code, form.phone.data or "")
+    if booking is None:
+        if form.phone.data and not form.phone.errors:
+            form.phone.errors.append(phone_error(form.phone.data) or WRONG_PHONE)
+        shown = _authorised_booking(code)
+        if shown is None:  # nothing shown to someone who has neither code and phone nor receipt
+            return _phone_needed(code, "预约码或手机号码不正确，请核对后重试", status=422)
+        return _receipt_page(shown, form, status=422)
     code = booking.code
+    _remember_receipt(code)
 
     def refused(_error: DomainError | None = None):
         # Drawn from a fresh load: a rollback expires the booking.
-        return _receipt_page(_authorised_booking(code), form, status=422)
+        return _receipt_page(queries.booking_by_code(code), form, status=422)
 
-    if not form.validate_on_submit():
+    if not valid:
         return refused()
     return perform(
         lambda: services.cancel_booking(booking, form.reason.data, calendar.now()),
-        success=lambda _: hypermedia.see_other(url_for("reception.receipt", code=code)),
-        done="预约已取消，名额已释放。", form=form, failure=refused)
+        success=lambda _: _to_receipt(code), done="预约已取消，名额已释放。", form=form,
+        failure=refused)
 
 
 @public_bp.route("/lookup", methods=["GET", "POST"])
@@ -202,6 +304,6 @@ def lookup():
         booking = services.find_booking(form.code.data, form.phone.data)
         if booking is not None:
             _remember_receipt(booking.code)
-            return hypermedia.see_other(url_for("reception.receipt", code=booking.code))
+            return _to_receipt(booking.code)
         form.form_errors.append("预约码或手机号码不正确，请核对后重试")
     return hypermedia.render("reception/lookup.html", form=form, need_phone=False, status=422)

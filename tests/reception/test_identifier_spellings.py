@@ -140,7 +140,8 @@ def test_every_spelling_that_books_carries_the_satisfied_mark(app, client):
     attempt()
 
 
-@pytest.mark.parametrize("phone", ["13８00138000", "13" + "٠١٢٣٤٥٦٧٨", "13" + "०१२३४५६७८"])
+@pytest.mark.parametrize("phone", ["13８00138000", "13" + "٠١٢٣٤٥٦٧٨", "13" + "०१२३४५६७८",
+                                   "+86 138 0013 8000", "0086-138-0013-8000", "＋８６13800138000"])
 def test_phones_in_other_digit_scripts_are_refused_or_folded(phone):
     canonical = identity.normalise_phone(phone)
     assert canonical == "13800138000" or identity.phone_error(phone) is not None

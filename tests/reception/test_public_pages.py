@@ -178,7 +178,8 @@ def test_receipt_needs_code_and_phone_in_a_new_browser(app, client):
     assert right.status_code == 303
     receipt = stranger.get(right.headers["Location"])
     assert f'data-booking-code="{booking.code}"' in receipt.text
-    assert booking.name not in receipt.text and "张某某" in receipt.text
+    # Opened with code and phone: the citizen's own receipt names them in full (issue 14.5).
+    assert f"<dd>{booking.name}</dd>" in receipt.text
 
 
 def test_lookup_page_prefills_code_from_the_qr_address(client):
@@ -191,9 +192,16 @@ def test_cancel_from_the_receipt(client):
     location = book_through_form(client, session)
     code = location.split("/")[-1].split("?")[0]
     assert client.get(f"/reception/bookings/{code}/cancel").status_code == 405
-    empty = client.post(f"/reception/bookings/{code}/cancel", data={"reason": ""})
+    phone = "13900000000"  # factories give 138… numbers: not the booking's
+    empty = client.post(f"/reception/bookings/{code}/cancel", data={"reason": "", "phone": ""})
     assert empty.status_code == 422 and "请填写取消原因" in empty.text
-    done = client.post(f"/reception/bookings/{code}/cancel", data={"reason": "家中有事"})
+    assert "请填写预约时的手机号码" in empty.text
+    wrong = client.post(f"/reception/bookings/{code}/cancel", data={"reason": "家中有事",
+                                                                     "phone": phone})
+    assert wrong.status_code == 422 and "手机号码与预约时填写的不一致" in wrong.text
+    booking = db.session.scalar(select(Booking))
+    done = client.post(f"/reception/bookings/{code}/cancel",
+                       data={"reason": "家中有事", "phone": booking.phone})
     assert done.status_code == 303
     receipt = client.get(done.headers["Location"])
     assert "已取消" in receipt.text and "名额已释放" in receipt.text
@@ -207,14 +215,20 @@ def test_cancel_after_cutoff_is_refused_on_the_page(client, clock):
     clock.set(datetime(2026, 11, 20, 18, 0))
     receipt = client.get(f"/reception/bookings/{code}")
     assert "取消预约</h2>" not in receipt.text
-    refused = client.post(f"/reception/bookings/{code}/cancel", data={"reason": "有事"})
+    refused = client.post(f"/reception/bookings/{code}/cancel",
+                          data={"reason": "有事", "phone": db.session.scalar(select(Booking)).phone})
     assert refused.status_code == 422 and "已过取消截止时间" in refused.text
 
 
 def test_cancel_someone_elses_booking_is_not_possible(app, client):
     booking = factories.book(factories.session())
-    assert app.test_client().post(f"/reception/bookings/{booking.code}/cancel",
-                                  data={"reason": "恶意"}).status_code == 404
+    stranger = app.test_client()
+    for phone in ("", "13900000000"):
+        refused = stranger.post(f"/reception/bookings/{booking.code}/cancel",
+                                data={"reason": "恶意", "phone": phone})
+        # Neither the receipt nor whether the booking exists: the lookup form, refused.
+        assert refused.status_code == 422 and "data-booking-code" not in refused.text
+        assert "预约码或手机号码不正确" in refused.text
     assert db.session.get(Booking, booking.id).status == "pending"
 
 
