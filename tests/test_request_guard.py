@@ -16,7 +16,6 @@ import pytest
 import wtforms
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.routing.converters import AnyConverter, IntegerConverter
 from wtforms.fields.core import UnboundField
 
 import portal.accounts.forms
@@ -30,6 +29,7 @@ from portal.reception.models import Booking, Place, ReceptionSession
 from tests import factories
 from tests.conftest import base_config
 from tests.evaluation import factories as evaluation
+from tests.helpers import example_url
 
 HUGE = "9" * 20  # past 64 bits
 HUGER = str(10**30)
@@ -59,25 +59,13 @@ def assert_refused(response, status: int, message: str) -> None:
 
 # --- control characters (point 6) -----------------------------------------------------------
 
-def _example_url(rule) -> str:
-    values = {}
-    for name, converter in rule._converters.items():
-        if isinstance(converter, AnyConverter):
-            values[name] = sorted(converter.items)[0]
-        elif isinstance(converter, IntegerConverter):
-            values[name] = 1
-        else:
-            values[name] = "2026-11-23" if name == "day" else "ABCD2345"
-    return rule.build(values)[1]
-
-
 def test_every_route_refuses_control_characters_before_anything_runs(app, client, auth,
                                                                       errors_logged):
     session = factories.session()
     factories.book(session)
     auth.login("admin")
     before = row_counts()
-    routes = [(rule, _example_url(rule)) for rule in app.url_map.iter_rules()
+    routes = [(rule, example_url(rule)) for rule in app.url_map.iter_rules()
               if rule.endpoint != "static"]
     assert len(routes) > 60
     for rule, url in routes:

@@ -3,7 +3,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.routing.converters import AnyConverter, IntegerConverter
 
 from portal import audit, create_app
 from portal.accounts import services as accounts
@@ -11,22 +10,11 @@ from portal.accounts.models import User
 from portal.extensions import db
 from tests import factories
 from tests.conftest import base_config
-
-
-def _example_url(rule) -> str:
-    values = {}
-    for name, converter in rule._converters.items():
-        if isinstance(converter, AnyConverter):
-            values[name] = sorted(converter.items)[0]
-        elif isinstance(converter, IntegerConverter):
-            values[name] = 1
-        else:
-            values[name] = "2026-11-23" if name == "day" else "ABCD2345"
-    return rule.build(values)[1]
+from tests.helpers import example_url
 
 
 def unsafe_routes(app):
-    return sorted({_example_url(rule) for rule in app.url_map.iter_rules()
+    return sorted({example_url(rule) for rule in app.url_map.iter_rules()
                    if {"POST", "PUT", "PATCH", "DELETE"} & (rule.methods or set())})
 
 

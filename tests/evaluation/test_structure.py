@@ -5,23 +5,14 @@ private names, files and functions stay small enough to read at once."""
 from __future__ import annotations
 
 import ast
-import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT, offenders, oversized
+
 PACKAGE = ROOT / "portal" / "evaluation"
 SOURCES = sorted(PACKAGE.glob("*.py"))
 VIEWS = [PACKAGE / name for name in ("views.py", "staff_views.py", "hearing_views.py",
                                      "hearing_page.py")]
 TEMPLATES = sorted((ROOT / "templates" / "evaluation").rglob("*.html"))
-
-
-def offenders(paths, pattern: str) -> list[str]:
-    found = re.compile(pattern)
-    return [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-            for path in paths
-            for number, line in enumerate(path.read_text().splitlines(), 1)
-            if found.search(line)]
 
 
 def test_status_is_set_only_by_the_lifecycles():
@@ -64,10 +55,4 @@ def test_other_domains_ask_through_the_interface_only():
 
 
 def test_files_and_functions_stay_small():
-    for path in SOURCES:
-        text = path.read_text()
-        assert len(text.splitlines()) <= 400, path
-        for node in ast.walk(ast.parse(text)):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-                assert node.end_lineno - first + 1 <= 60, f"{path.name}:{node.name}"
+    assert oversized(SOURCES) == []

@@ -3,24 +3,13 @@ of status, templates ask instead of comparing statuses, views leave transactions
 others, files and functions stay small enough to read at once."""
 from __future__ import annotations
 
-import ast
-import re
-from pathlib import Path
+from tests.helpers import ROOT, offenders, oversized
 
-ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted((ROOT / "portal" / "reception").glob("*.py")) + [ROOT / "portal" / "home.py"]
 VIEWS = [ROOT / "portal" / "reception" / "views.py", ROOT / "portal" / "reception" / "staff_views.py",
          ROOT / "portal" / "home.py"]
 TEMPLATES = sorted((ROOT / "templates" / "reception").rglob("*.html")) + [
     ROOT / "templates" / "home.html"]
-
-
-def offenders(paths, pattern: str) -> list[str]:
-    found = re.compile(pattern)
-    return [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-            for path in paths
-            for number, line in enumerate(path.read_text().splitlines(), 1)
-            if found.search(line)]
 
 
 def test_status_is_set_only_by_the_lifecycles():
@@ -43,10 +32,4 @@ def test_state_changes_speak_through_events():
 
 
 def test_files_and_functions_stay_small():
-    for path in SOURCES:
-        text = path.read_text()
-        assert len(text.splitlines()) <= 400, path
-        for node in ast.walk(ast.parse(text)):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-                assert node.end_lineno - first + 1 <= 60, f"{path.name}:{node.name}"
+    assert oversized(SOURCES) == []
