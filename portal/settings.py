@@ -81,10 +81,30 @@ class SettingSpec:
 
 REGISTRY: dict[str, SettingSpec] = {}
 
+# Rules across fields (issue 15): each gets every value as it would be after the save and
+# returns field -> reason (Chinese) for a combination that is impossible or incoherent.
+CrossCheck = Callable[[dict[str, object]], dict[str, str]]
+CROSS_CHECKS: list[CrossCheck] = []
+
 
 def register(spec: SettingSpec) -> SettingSpec:
     REGISTRY[spec.key] = spec
     return spec
+
+
+def cross_check(check: CrossCheck) -> CrossCheck:
+    """Register a rule across settings (a decorator; the domains declare theirs)."""
+    if check not in CROSS_CHECKS:
+        CROSS_CHECKS.append(check)
+    return check
+
+
+def cross_field_errors(values: dict[str, object]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for check in CROSS_CHECKS:
+        for key, reason in check(values).items():
+            errors.setdefault(key, reason)
+    return errors
 
 
 _REQUEST_COPY = "_portal_settings"
@@ -118,7 +138,10 @@ def as_text(value) -> str:
 
 
 def save(values: dict[str, str]) -> dict[str, str]:
-    """Validate and store submitted values; return field -> error (nothing saved on error)."""
+    """Validate and store submitted values; return field -> error (nothing saved on error).
+
+    Each value is checked on its own, then all of them together (``cross_check``) with the
+    stored values of the fields not submitted."""
     errors: dict[str, str] = {}
     parsed: dict[str, object] = {}
     for key, raw in values.items():
@@ -129,6 +152,8 @@ def save(values: dict[str, str]) -> dict[str, str]:
             parsed[key] = spec.parse(raw)
         except ValueError as exc:
             errors[key] = str(exc)
+    if not errors:
+        errors = cross_field_errors({**current_values(), **parsed})
     if errors:
         return errors
     forget_request_copy()

@@ -10,13 +10,17 @@ from portal.extensions import db
 
 
 def save_settings(submitted: dict[str, str], actor) -> None:
-    """Store submitted rule numbers, all or none; the event lists what changed."""
+    """Store submitted rule numbers, all or none; the event lists what changed, old → new
+    (as stored: a time "9:00" is kept as "09:00" and compared so)."""
     before = settings.current_values()
     if errors := settings.save(submitted):
         raise DomainError(errors)
-    changed = {k: v for k, v in submitted.items()
-               if k in before and settings.as_text(before[k]) != v}
-    events.emit("settings.update", "settings", "rules", actor=actor, **changed)
+    after = settings.current_values()
+    changed = {k: {"old": settings.as_text(before[k]), "new": settings.as_text(after[k])}
+               for k in submitted if k in before
+               and settings.as_text(before[k]) != settings.as_text(after[k])}
+    if changed:
+        events.emit("settings.update", "settings", "rules", actor=actor, **changed)
 
 
 def set_calendar_day(day: date, is_working: bool, note: str, actor) -> None:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from portal import calendar, hypermedia, request_guard, settings
 from portal.access import role_required
 from portal.actions import perform
-from portal.admin import queries, services
+from portal.admin import audit_labels, queries, services
 from portal.admin.forms import CalendarOverrideForm
 from portal.extensions import db
 from portal.forms import EmptyForm
@@ -91,8 +91,25 @@ def confirm_calendar_year(year: int, action: str):
         done=f"{year}年日历已{'确认' if action == 'confirm' else '撤销确认'}")
 
 
+def _arg_text(name: str, limit: int) -> str:
+    return request.args.get(name, "").strip()[:limit]
+
+
+def _audit_filter() -> queries.AuditFilter:
+    return queries.AuditFilter(
+        actor=_arg_text("actor", 80), action=_arg_text("action", 60),
+        object_type=_arg_text("object_type", 40), object_id=_arg_text("object_id", 40),
+        since=request_guard.arg_date("since"), until=request_guard.arg_date("until"))
+
+
 @bp.get("/audit")
 @role_required("admin")
 def audit_log():
-    entries = queries.audit_page(request_guard.arg_int("before"))
-    return hypermedia.render("admin/audit.html", entries=entries)
+    filters = _audit_filter()
+    entries = queries.audit_page(request_guard.arg_int("before"), filters)
+    return hypermedia.render(
+        "admin/audit.html", entries=entries, filters=filters, page_size=queries.AUDIT_PAGE,
+        names=queries.object_names(entries),
+        actions=audit_labels.ACTIONS, object_types=audit_labels.OBJECT_TYPES,
+        action_label=audit_labels.action_label, object_type_label=audit_labels.object_type_label,
+        detail_lines=audit_labels.detail_lines)

@@ -1,7 +1,7 @@
 """Documents: the Atom feed of notices and results (feedgen), the opinion letter's content."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from feedgen.feed import FeedGenerator
 
@@ -33,37 +33,43 @@ def atom_feed(notices: list[Hearing], results: list[PublishedResult]) -> bytes:
     fg.link(href=external_url("evaluation.feed"), rel="self")
     fg.link(href=external_url("evaluation.notices"), rel="alternate")
     fg.language("zh-CN")
-    stamps = [datetime(2026, 1, 1, tzinfo=UTC)]
-    for h in notices:
-        link = external_url("evaluation.notice", hearing_id=h.id)
+    entries = [_notice_entry(h) for h in notices] + [_result_entry(r) for r in results]
+    entries.sort(key=lambda e: e["published"], reverse=True)  # newest first
+    for e in entries:
         entry = fg.add_entry(order="append")
-        entry.id(link)
-        entry.title(f"评价会公告：{h.notice_title}" + ("" if is_live(h) else "（已取消）"))
-        entry.link(href=link)
-        published = _aware(h.notice_published_at)
-        entry.published(published)
-        entry.updated(_aware(h.cancelled_at) if h.cancelled_at else published)
-        entry.summary(
-            f"{calendar.format_date(h.day)} {calendar.format_time(h.start_time)}，{h.place}。"
-            f"{h.level_label}对{h.matter.unit}办理的{h.matter.category}类信访事项进行第三方评价。"
-            f"信访人：{h.notice_party}。{h.notice_summary}")
-        stamps.append(published)
-    for r in results:
-        link = external_url("evaluation.result", hearing_id=r.hearing.id)
-        entry = fg.add_entry(order="append")
-        entry.id(link)
-        entry.title(f"评价结果：{r.hearing.notice_title} —— {r.poll.result_label}")
-        entry.link(href=link)
-        published = _aware(r.hearing.result_published_at)
-        entry.published(published)
-        entry.updated(published)
-        entry.summary(
-            f"评价结果：{r.poll.result_label}。有效票 {r.poll.valid_count} 张，满意 "
-            f"{r.poll.manyi_count} 张，不满意 {r.poll.bumanyi_count} 张。"
-            f"第三方评价意见书 {r.letter.number}。")
-        stamps.append(published)
+        entry.id(e["link"])
+        entry.title(e["title"])
+        entry.link(href=e["link"])
+        entry.published(e["published"])
+        entry.updated(e["updated"])
+        entry.summary(e["summary"])
+    stamps = [datetime(2026, 1, 1, tzinfo=UTC)] + [e["published"] for e in entries]
     fg.updated(max(stamps))
     return fg.atom_str(pretty=True)
+
+
+def _notice_entry(h: Hearing) -> dict:
+    published = _aware(h.notice_published_at)
+    return {
+        "link": external_url("evaluation.notice", hearing_id=h.id), "published": published,
+        "title": f"评价会公告：{h.notice_title}" + ("" if is_live(h) else "（已取消）"),
+        "updated": _aware(h.cancelled_at) if h.cancelled_at else published,
+        "summary": (
+            f"{calendar.format_date(h.day)} {calendar.format_time(h.start_time)}，{h.place}。"
+            f"{h.level_label}对{h.matter.unit}办理的{h.matter.category}类信访事项进行第三方评价。"
+            f"信访人：{h.notice_party}。{h.notice_summary}")}
+
+
+def _result_entry(r: PublishedResult) -> dict:
+    published = _aware(r.hearing.result_published_at)
+    return {
+        "link": external_url("evaluation.result", hearing_id=r.hearing.id),
+        "published": published, "updated": published,
+        "title": f"评价结果：{r.hearing.notice_title} —— {r.poll.result_label}",
+        "summary": (
+            f"评价结果：{r.poll.result_label}。有效票 {r.poll.valid_count} 张，满意 "
+            f"{r.poll.manyi_count} 张，不满意 {r.poll.bumanyi_count} 张。"
+            f"第三方评价意见书 {r.letter.number}。")}
 
 
 def letter_context(hearing: Hearing, poll: Poll, letter: OpinionLetter) -> dict:
@@ -77,6 +83,25 @@ def letter_context(hearing: Hearing, poll: Poll, letter: OpinionLetter) -> dict:
         "hearing": hearing, "matter": matter, "poll": poll, "letter": letter,
         "members": members, "present": present, "chair": chair,
         "absent": [m for m in members if m.present is False],
-        "reasons_by": names.get(letter.reasons_by_id, ""),
+        "reasons_by": reasons_author(hearing, letter, names),
+        "letter_date": document_date(letter.issued_at or letter.updated_at),
         "published_reasons": public_text(letter.reasons, matter.petitioner_name),
     }
+
+
+def document_date(moment: datetime | date) -> str:
+    """A document's date as official documents write it: 2026年12月7日 (no weekday, no time)."""
+    if isinstance(moment, datetime):
+        moment = _aware(moment).astimezone(calendar.TZ).date()
+    return f"{moment.year}年{moment.month}月{moment.day}日"
+
+
+def reasons_author(hearing: Hearing, letter: OpinionLetter | None, names: dict[int, str]) -> str:
+    """Who wrote the letter's reasons: the chair by their evaluator name (主持人 张某), not the
+    name of the login they used; office staff by their account name."""
+    if letter is None or not letter.reasons_by_id:
+        return ""
+    for member in hearing.members:
+        if member.is_chair and member.evaluator.user_id == letter.reasons_by_id:
+            return f"评价小组主持人 {member.evaluator.name}"
+    return names.get(letter.reasons_by_id, "")

@@ -68,6 +68,12 @@ class ReasonForm(PortalForm):
     reason = TextAreaField("理由", validators=_required("理由", 200))
 
 
+class PublishForm(PortalForm):
+    """Publishing the result; a reason only when the letter is not yet delivered to both."""
+    reason = TextAreaField("送达前公布的理由", validators=[
+        Optional(), Length(max=200, message="理由最多 200 个字")])
+
+
 class EvaluatorForm(PortalForm):
     name = StringField("姓名", validators=_required("姓名", 20))
     category = SelectField("类别", choices=choices([("", "请选择")] + [(c, c) for c in EVALUATOR_CATEGORIES]),

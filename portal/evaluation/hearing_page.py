@@ -2,10 +2,10 @@
 every form on it, for the first view and for a refused form shown again."""
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, request
 
 from portal import calendar, hypermedia, settings
-from portal.evaluation import guards, queries, rules
+from portal.evaluation import documents, guards, queries, rules, workdays
 from portal.evaluation.fields import normalise_org
 from portal.evaluation.forms import (
     AttendanceForm,
@@ -16,6 +16,7 @@ from portal.evaluation.forms import (
     OpenPollForm,
     PanelForm,
     PaperForm,
+    PublishForm,
     ReasonForm,
     RecusalForm,
 )
@@ -41,8 +42,15 @@ def _forms(hearing, paper_row, letter) -> dict:
         "correction_form": CorrectionForm(), "cancel_form": ReasonForm(),
         "letter_form": LetterForm(reasons=letter.reasons if letter else ""),
         "delivery_form": DeliveryForm(delivered_on=calendar.now().date()),
-        "action_form": EmptyForm(),
+        "action_form": EmptyForm(), "publish_form": PublishForm(),
     }
+
+
+def off_day_warning(hearing, today) -> str | None:
+    """A hearing still to be held on a day the working calendar now calls a non-working day."""
+    if hearing.day < today or not guards.is_live(hearing) or hearing.result_published_at:
+        return None
+    return workdays.off_day_warning(hearing.day) if workdays.is_off_day(hearing.day) else None
 
 
 def show(hearing_id: int, status: int = 200, page_error: str | None = None, **forms):
@@ -63,9 +71,12 @@ def show(hearing_id: int, status: int = 200, page_error: str | None = None, **fo
     names = queries.user_names([paper_row.entered_by_id if paper_row else None,
                                 paper_row.confirmed_by_id if paper_row else None,
                                 letter.reasons_by_id if letter else None])
+    today = calendar.now().date()
     return hypermedia.render(
         "evaluation/staff/hearing.html", "poll_progress", status=status, h=hearing,
-        page_error=page_error,
+        page_error=page_error, off_day=off_day_warning(hearing, today),
+        reasons_by=documents.reasons_author(hearing, letter, names),
+        recused=queries.granted_recusals(hearing.id),
         m=hearing.matter, poll=poll, paper=paper_row, letter=letter, names=names,
         voted=queries.voted_count(poll.id) if poll else 0,
         history=queries.superseded_polls(hearing.id),
@@ -77,4 +88,26 @@ def show(hearing_id: int, status: int = 200, page_error: str | None = None, **fo
         counted=guards.poll_closed(poll),
         quorum=rules.quorum(len(hearing.members), values),
         notice_deadline=rules.notice_deadline(hearing.day, values[rules.NOTICE_DAYS.key]),
-        today=calendar.now().date(), **context)
+        today=today, **context)
+
+
+def confirmed() -> bool:
+    """The second POST of an act that cannot be undone (``evaluation/confirm.html``)."""
+    return request.form.get("confirm") == "1"
+
+
+def confirm_page(title: str, lines: list[str], action: str, back: str, button: str,
+                 fields: tuple = (), back_label: str = "返回", button_class: str = "primary"):
+    """Ask once before an act that cannot be undone. Everything the act needs travels in the
+    form (``fields``); nothing is stored on the server until it is confirmed."""
+    return hypermedia.render("evaluation/confirm.html", title=title, action=action,
+                             lines=[line for line in lines if line],
+                             back=back, button=button, fields=fields, back_label=back_label,
+                             button_class=button_class)
+
+
+def unvoted(poll) -> int:
+    """Members present who have not voted yet (an open electronic poll; else 0)."""
+    if poll is None or not guards.poll_open(poll) or poll.mode != "electronic":
+        return 0
+    return max(poll.present_count - queries.voted_count(poll.id), 0)

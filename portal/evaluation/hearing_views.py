@@ -26,6 +26,7 @@ from portal.evaluation import (
     results,
     rules,
     voting,
+    workdays,
 )
 from portal.evaluation.forms import (
     AttendanceForm,
@@ -37,10 +38,11 @@ from portal.evaluation.forms import (
     OpenPollForm,
     PanelForm,
     PaperForm,
+    PublishForm,
     ReasonForm,
     RecusalForm,
 )
-from portal.evaluation.hearing_page import hearing_or_404, show
+from portal.evaluation.hearing_page import confirm_page, confirmed, hearing_or_404, show, unvoted
 from portal.evaluation.models import Matter, Recusal
 from portal.evaluation.poll_records import Poll
 from portal.forms import EmptyForm, choices
@@ -102,19 +104,26 @@ def edit(matter_id: int | None = None, hearing_id: int | None = None):
         return hearing
 
     return perform(
-        save, done="评价会已安排，请组成评价小组后发布公告", form=form,
+        save, done=_saved_message, form=form,
         success=lambda saved: _go(saved.id),
         failure=lambda error: _form_page(form, matter,
                                          hearing_or_404(hearing_id) if hearing_id else None,
                                          error.status))
 
 
+def _saved_message(saved) -> str:
+    """Saved; a day the working calendar calls a non-working day is warned about."""
+    message = "评价会已安排，请组成评价小组后发布公告"
+    return message + ("。注意：" + workdays.off_day_warning(saved.day)
+                      if workdays.is_off_day(saved.day) else "")
+
+
 def _form_page(form: HearingForm, matter: Matter, hearing, status: int):
     days = settings.get(rules.NOTICE_DAYS.key)
+    earliest = workdays.earliest_working_day(calendar.now().date() + timedelta(days=days + 1))
     return hypermedia.render(
         "evaluation/staff/hearing_form.html", form=form, matter=matter, hearing=hearing,
-        notice_days=days, earliest=calendar.now().date() + timedelta(days=days + 1),
-        status=status)
+        notice_days=days, earliest=earliest, status=status)
 
 
 @bp.get("/hearings/<int:hearing_id>")
@@ -280,6 +289,13 @@ def paper_confirm(poll_id: int):
 def poll_close(poll_id: int):
     poll = _poll(poll_id, lock=True)
     hearing_id, form = poll.hearing_id, EmptyForm()
+    if (missing := unvoted(poll)) and not confirmed():
+        return confirm_page(
+            "结束投票", [f"出席 {poll.present_count} 人，还有 {missing} 人未投票。",
+                        "结束后未投票的评价员不能再投票，计票结果不能修改。确定现在结束投票吗？"],
+            url_for("evaluation_staff.hearings.poll_close", poll_id=poll.id),
+            url_for("evaluation_staff.hearings.view", hearing_id=hearing_id) + "#poll",
+            f"确认结束投票（{missing} 人未投）", back_label="返回，等待投票", button_class="danger")
     return perform(lambda: voting.close_poll(poll.id, current_user, calendar.now()),
                    done=lambda p: f"投票已结束：评价结果为“{p.result_label}”", form=form,
                    success=_back(hearing_id, "poll"),
@@ -359,7 +375,10 @@ def delivery(hearing_id: int):
 @role_required(*STAFF)
 def publish(hearing_id: int):
     hearing = hearing_or_404(hearing_id, lock=True)
-    form = EmptyForm()
-    return perform(lambda: results.publish_result(hearing, current_user, calendar.now()),
+    form = PublishForm()
+    if not form.validate_on_submit():
+        return _invalid(hearing_id, "publish_form", form)
+    return perform(lambda: results.publish_result(hearing, current_user, calendar.now(),
+                                                  early_reason=form.reason.data),
                    done="评价结果已公布", form=form, success=_back(hearing_id, "result"),
-                   failure=_refused(hearing_id, "action_form", form))
+                   failure=_refused(hearing_id, "publish_form", form))

@@ -381,3 +381,11 @@ def latest(today: date, count: int = 3) -> dict:
         .order_by(Hearing.day, Hearing.start_time, Hearing.id).limit(count)))
     latest_results, _ = results(limit=count)
     return {"notices": upcoming, "results": latest_results}
+
+
+def upcoming_hearings(today: date) -> list[Hearing]:
+    """Hearings still to be held (planned or noticed, from today), soonest first."""
+    return list(db.session.scalars(
+        select(Hearing).options(joinedload(Hearing.matter))
+        .where(Hearing.day >= today, Hearing.status.in_(("planned", "noticed")))
+        .order_by(Hearing.day, Hearing.start_time, Hearing.id)))

@@ -109,16 +109,39 @@ def record_delivery(letter: OpinionLetter, party: str, method: str, recipient: s
     return delivery
 
 
-def publish_result(hearing: Hearing, actor, now: datetime, values: dict | None = None) -> None:
-    """Publish the result (a closed poll, an issued letter: ``lifecycle.HEARING``). 满意 marks
-    the matter; 不满意 opens its follow-up (跟踪督办) with a first task."""
+def _early_reason(hearing: Hearing, reason: str | None) -> str | None:
+    """Delivery comes first: publishing before the letter's delivery to both parties is
+    recorded needs a reason (a party refused it, cannot be reached …), kept in the audit log."""
+    letter = queries.letter_for(hearing.id)
+    delivered = {d.party for d in queries.deliveries(letter.id)} if letter else set()
+    missing = [label for party, label in PARTIES.items() if party not in delivered]
+    if not missing:
+        return None
+    reasons: dict[str, str] = {}
+    text = clean_text(reasons, "reason", reason or "", "送达前公布的理由", 200, required=False)
+    if len(text or "") < 5:
+        reasons["reason"] = ("意见书尚未送达" + "、".join(missing)
+                             + "：应先送达双方再公布；确需先行公布的，请说明理由（至少 5 个字）")
+    if reasons:
+        raise DomainError(reasons)
+    return text
+
+
+def publish_result(hearing: Hearing, actor, now: datetime, values: dict | None = None,
+                   early_reason: str | None = None) -> None:
+    """Publish the result (a closed poll, an issued letter: ``lifecycle.HEARING``; before the
+    letter is delivered to both parties, only with a reason). 满意 marks the matter; 不满意
+    opens its follow-up (跟踪督办) with a first task."""
     values = values or settings.current_values()
     HEARING.check(hearing, "result.publish", actor, now)
+    reason = _early_reason(hearing, early_reason)
     poll = queries.current_poll(hearing.id)
     matter = db.session.get(Matter, hearing.matter_id)
     hearing.result_published_at = now
     matter.result, matter.result_published_on = poll.result, now.date()
-    HEARING.fire(hearing, "result.publish", actor, now, matter=matter.id, result=poll.result)
+    extra = {"before_delivery": reason} if reason else {}
+    HEARING.fire(hearing, "result.publish", actor, now, matter=matter.id, result=poll.result,
+                 **extra)
     MATTER.fire(matter, "satisfy" if poll.result == "satisfied" else "follow_up", actor, now)
     matter.updated_at = now
     if poll.result == "unsatisfied":

@@ -6,7 +6,7 @@ import math
 from datetime import date, datetime, timedelta
 
 from portal import calendar
-from portal.settings import SettingSpec, register
+from portal.settings import SettingSpec, cross_check, register
 
 GROUP = "第三方评价"
 
@@ -25,6 +25,23 @@ ALLOW_ABSTAIN = register(SettingSpec("eval_allow_abstain", False, "允许弃权"
 SECRET_BALLOT = register(SettingSpec("eval_secret_ballot", True, "无记名投票", GROUP))
 FOLLOWUP_DAYS = register(SettingSpec(
     "eval_followup_days", 30, "不满意事项跟进任务的默认期限（天）", GROUP, 1, 365))
+
+
+@cross_check
+def _coherent(values: dict) -> dict[str, str]:
+    """A quorum above the whole panel, or an even minimum for an odd-sized panel, would make
+    every poll impossible or the minimum a lie."""
+    errors = {}
+    numerator, denominator = values[QUORUM_NUMERATOR.key], values[QUORUM_DENOMINATOR.key]
+    if numerator > denominator:
+        errors[QUORUM_NUMERATOR.key] = (
+            f"分子（{numerator}）不能大于分母（{denominator}）：出席人数不可能超过评价小组人数，"
+            "任何评价会都无法表决")
+    minimum = values[MIN_PANEL.key]
+    if values[ODD_PANEL.key] and minimum % 2 == 0:
+        errors[MIN_PANEL.key] = (f"评价小组人数须为单数，最少人数也应为单数（如 {minimum - 1} 或 "
+                                 f"{minimum + 1}），不能为 {minimum}")
+    return errors
 
 
 # --- the panel -----------------------------------------------------------------------------------

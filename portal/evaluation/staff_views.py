@@ -22,6 +22,7 @@ from portal.evaluation import (
     pool,
     queries,
     timeline,
+    workdays,
 )
 from portal.evaluation.codes import CONDITIONS, LEVELS, MATTER_STATUSES
 from portal.evaluation.forms import (
@@ -61,7 +62,8 @@ def dashboard():
         "evaluation/staff/dashboard.html", "matters", matters=found, filters=filters,
         marks=marks, statuses=MATTER_STATUSES, levels=LEVELS, categories=CATEGORIES,
         counts=queries.matter_counts(),
-        overdue=queries.overdue_count(calendar.now().date()))
+        overdue=queries.overdue_count(calendar.now().date()),
+        off_days=workdays.off_day_hearings(queries.upcoming_hearings(calendar.now().date())))
 
 
 # --- matters -----------------------------------------------------------------------------------

@@ -13,8 +13,10 @@ from portal import calendar, hypermedia, request_guard, settings
 from portal.access import role_required
 from portal.actions import perform
 from portal.evaluation import documents, queries, results, rules, voting
+from portal.evaluation.codes import CHOICES, RESULTS
 from portal.evaluation.forms import LetterForm, VoteForm
 from portal.evaluation.guards import poll_closed, poll_open
+from portal.evaluation.hearing_page import confirm_page, confirmed
 from portal.evaluation.poll_records import Poll
 from portal.evaluation.staff_views import bp as staff_bp
 
@@ -136,6 +138,29 @@ def _vote_refused(hearing_id: int, error):
     return _panel_page(hearing_id, status=error.status, error=error.message)
 
 
+def _would_count(poll: Poll, choice: str) -> bool:
+    """Would this vote be counted now? Only then is the voter asked to confirm it; every
+    refusal (not on the panel, absent, closed, voted already) comes from ``cast_ballot``."""
+    hearing = queries.load_hearing(poll.hearing_id)
+    member = queries.member_for_user(hearing, current_user.id) if hearing else None
+    allowed = set(RESULTS) | ({"abstain"} if poll.allow_abstain else set())
+    return bool(member is not None and member.present and poll_open(poll)
+                and poll.mode == "electronic" and choice in allowed
+                and not queries.has_voted(poll.id, member.id))
+
+
+def _confirm_vote(poll: Poll, choice: str):
+    """提交后不能更改: the choice is shown back and carried in the confirming form only —
+    nothing about it is stored until the member confirms."""
+    secret = "本次为无记名投票，系统只记录您已投票，不记录您投了什么。" if poll.secret else ""
+    return confirm_page(
+        "提交表决", [f"您选择的是：“{CHOICES[choice]}”。每人一票，提交后不能更改。", secret],
+        url_for("evaluation_panel.vote", poll_id=poll.id),
+        url_for("evaluation_panel.hearing", hearing_id=poll.hearing_id) + "#vote",
+        f"确认提交：{CHOICES[choice]}", fields=(("choice", choice),),
+        back_label="返回重新选择")
+
+
 @panel_bp.post("/polls/<int:poll_id>/vote")
 @role_required("panel")
 def vote(poll_id: int):
@@ -144,6 +169,8 @@ def vote(poll_id: int):
     hearing_id = poll.hearing_id
     if not form.validate_on_submit():
         return _panel_page(hearing_id, status=422, error="请选择“满意”或“不满意”")
+    if not confirmed() and _would_count(poll, form.choice.data):
+        return _confirm_vote(poll, form.choice.data)
     return perform(
         lambda: voting.cast_ballot(poll_id, current_user, form.choice.data),
         done="您的投票已提交。本次为无记名投票，系统不记录您投了什么。" if poll.secret

@@ -96,6 +96,19 @@ class SessionForm(PortalForm):
     slot_minutes = IntegerField("每个号源时长（分钟）", default=20,
                                 validators=[InputRequired("请填写号源时长"),
                                             NumberRange(5, 240, "每个号源时长为 5–240 分钟")])
-    weeks = IntegerField("连续周数（每周同一天，遇非工作日跳过）", default=1,
+    weeks = IntegerField("连续周数（每周同一天）", default=1,
                          validators=[Optional(), NumberRange(1, 52, "周数为 1–52")])
     publish = BooleanField("立即发布")
+
+
+class SeriesForm(PortalForm):
+    """What a weekly series changes as a whole (its leader and weekday stay)."""
+
+    start_time = TimeField("开始时间", validators=[InputRequired("请填写开始时间")])
+    end_time = TimeField("结束时间", validators=[InputRequired("请填写结束时间")])
+    slot_minutes = IntegerField("每个号源时长（分钟）", default=20,
+                                validators=[InputRequired("请填写号源时长"),
+                                            NumberRange(5, 240, "每个号源时长为 5–240 分钟")])
+    place = StringField("接访地点", validators=[DataRequired("请填写接访地点"), Length(max=60)])
+    mode = SelectField("接访方式", choices=choices(MODES.items()), validate_choice=False)
+    theme = StringField("专项主题（专项接访时填写）", validators=[Length(max=60)])

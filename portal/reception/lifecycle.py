@@ -58,6 +58,19 @@ def _not_closed(session, _context: Context) -> str | None:
     return "本场已结束" if session.closed else None
 
 
+def _day_open(booking, _context: Context) -> str | None:
+    """A closed day is read-only: changing its record is a correction, with a reason."""
+    if queries.session_by_id(booking.session_id).closed:
+        return "本场已结束，记录不能再改；如确需更正，请使用“更正”并写明原因（留痕）"
+    return None
+
+
+def _day_closed(booking, _context: Context) -> str | None:
+    if not queries.session_by_id(booking.session_id).closed:
+        return "本场结束后才能更正；结束前请直接签到或记录爽约"
+    return None
+
+
 def _session_not_cancelled(booking, _context: Context) -> str | None:
     session = queries.session_by_id(booking.session_id)
     return "本场接访已取消" if session.status == "cancelled" else None
@@ -112,7 +125,7 @@ SESSION = Lifecycle(
         _t("publish", {"draft"}, "published", "发布", guards=[_not_past]),
         # Closing the day keeps the status; the day's bookings move (see ``miss``/``expire``).
         _t("close", {"published"}, "published", "结束本场", guards=[_day_reached, _not_closed]),
-        _t("cancel", {"draft", "published"}, "cancelled", "取消"),
+        _t("cancel", {"draft", "published"}, "cancelled", "取消", guards=[_not_closed]),
         _t("publish_on_create", {"draft"}, "published", "新建时发布",
            guards=[_part_of("新建场次")], audited=False),
     ],
@@ -125,13 +138,17 @@ BOOKING = Lifecycle(
     [
         # Staff review and the reception day, in the order the buttons are shown.
         _t("confirm", {"pending", "declined"}, "confirmed", "确认",
-           guards=[_session_not_cancelled, _place_still_free]),
+           guards=[_session_not_cancelled, _day_open, _place_still_free]),
         _t("check_in", {"pending", "confirmed", "no_show"}, "checked_in", "签到",
-           guards=[_session_not_cancelled, _reception_day]),
+           guards=[_session_not_cancelled, _day_open, _reception_day]),
         _t("no_show", {"confirmed", "checked_in"}, "no_show", "爽约",
-           guards=[_session_not_cancelled, _reception_day]),
+           guards=[_session_not_cancelled, _day_open, _reception_day]),
         _t("decline", {"pending", "confirmed"}, "declined", "不通过",
-           guards=[_session_not_cancelled]),
+           guards=[_session_not_cancelled, _day_open]),
+        # After the day is closed: a reasoned, audited correction of the day's record (the
+        # reason is required by the service and recorded in the event).
+        _t("correct_attended", {"no_show"}, "checked_in", "更正为已签到", guards=[_day_closed]),
+        _t("correct_absent", {"checked_in"}, "no_show", "更正为爽约", guards=[_day_closed]),
         # The citizen's own cancelling, with the code and phone number.
         _t("cancel", PERSON_ACTIVE, "cancelled", "取消", roles=(),
            guards=[_citizen_only, _before_cutoff], audited=False),
@@ -160,5 +177,12 @@ def awaits_review(booking) -> bool:
 
 
 def edit_refusal(session) -> str | None:
-    """Editing a session keeps its status; a cancelled one stays as it was cancelled."""
-    return "已取消的场次不能修改" if session.status == "cancelled" else None
+    """Editing a session keeps its status; a cancelled one stays as it was cancelled, and a
+    closed day is read-only."""
+    if session.status == "cancelled":
+        return "已取消的场次不能修改"
+    return "本场已结束，不能修改" if session.closed else None
+
+
+# Transitions whose form asks for a reason (the service refuses them without one).
+REASONED = frozenset({"decline", "correct_attended", "correct_absent"})

@@ -16,7 +16,7 @@ from portal import calendar, events, privacy, settings
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.reception import queries
-from portal.reception.lifecycle import BOOKING, SESSION, SYSTEM, edit_refusal
+from portal.reception.lifecycle import BOOKING, REASONED, SESSION, SYSTEM, edit_refusal
 from portal.reception.models import (
     CATEGORIES,
     MODES,
@@ -234,13 +234,54 @@ def cancel_session(session: ReceptionSession, reason: str, actor, now: datetime)
     return count
 
 
+HOLIDAY_REASON = "该日已调整为节假日（非工作日），本场接访取消"
+
+
+def cancel_series(series_id: str, reason: str, actor, now: datetime) -> tuple[int, int]:
+    """Cancel a weekly series as a whole: its sessions after today, each as a session
+    cancellation (bookings cancelled and listed for calls). Returns (sessions, bookings)."""
+    reason = _reason(reason, "请填写取消原因（最多 200 字）")
+    sessions = queries.series_future(series_id, now.date())
+    if not sessions:
+        raise DomainError("该系列没有今后可取消的场次", status=409)
+    bookings = sum(cancel_session(s, reason, actor, now) for s in sessions)
+    events.emit("series.cancel", "series", series_id, actor=actor, reason=reason,
+                sessions=len(sessions), bookings_cancelled=bookings)
+    return len(sessions), bookings
+
+
+def update_series(series_id: str, plan: SessionPlan, actor, now: datetime) -> tuple[int, list[date]]:
+    """Change the time, places and place of a series' sessions after today as a whole. Those
+    with bookings, or on a day that is no longer a working day, are left for staff to handle
+    one by one (cancel, or move). Returns (sessions changed, days left alone)."""
+    future = queries.series_future(series_id, now.date())
+    if not future:
+        raise DomainError("该系列没有今后可修改的场次", status=409)
+    cal = calendar.WorkingCalendar()
+    booked = queries.with_bookings([s.id for s in future])
+    changed = [s for s in future if s.id not in booked and cal.is_working_day(s.day)]
+    for session in changed:
+        plan.leader_id, plan.first_day = session.leader_id, session.day
+        update_session(session, plan, actor, now)
+    left = [s.day for s in future if s not in changed]
+    events.emit("series.update", "series", series_id, actor=actor, sessions=len(changed),
+                left_alone=[d.isoformat() for d in left], place=plan.place.strip())
+    return len(changed), left
+
+
 # --- review and the reception day ------------------------------------------------------------
 
 def change_booking(booking: Booking, action: str, actor, now: datetime, reason: str = "") -> None:
-    """Confirm, decline (with a reason the citizen sees), check in, or mark a no-show."""
+    """Confirm, decline (with a reason the citizen sees), check in, or mark a no-show; after
+    the day is closed, correct its record (with a reason the audit entry keeps)."""
+    detail = {}
     if action == "decline":
         reason = _reason(reason, "请填写不通过的原因（最多 200 字），来访人会看到")
-    BOOKING.fire(booking, action, actor, now, code=booking.code, session=booking.session_id)
+    elif action in REASONED:
+        BOOKING.check(booking, action, actor, now)  # a closed day first, then the reason
+        detail["reason"] = _reason(reason, "请填写更正原因（最多 200 字），将记入操作日志")
+    BOOKING.fire(booking, action, actor, now, code=booking.code, session=booking.session_id,
+                 **detail)
     if action in ("decline", "confirm"):  # a re-confirmed booking's decline reason goes
         booking.status_reason = reason if action == "decline" else ""
     booking.updated_at = now

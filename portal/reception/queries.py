@@ -17,6 +17,7 @@ from portal import calendar, settings
 from portal.evaluation.interface import satisfied_petitioners
 from portal.extensions import db
 from portal.reception.models import (
+    PERSON_ACTIVE,
     PLACE_HOLDING,
     Booking,
     Leader,
@@ -208,6 +209,57 @@ def sessions_to_close(today: date) -> list[ReceptionSession]:
         select(ReceptionSession).where(ReceptionSession.day < today,
                                        ReceptionSession.status == "published",
                                        ReceptionSession.closed.is_(False))))
+
+
+def upcoming_bookings(session_ids: list[int]) -> list[Booking]:
+    """Bookings still to come (待审核/已确认) of these sessions: cancelling a session cancels
+    them, and staff must phone each visitor."""
+    return list(db.session.scalars(
+        select(Booking).options(joinedload(Booking.place))
+        .where(Booking.session_id.in_(session_ids), Booking.status.in_(PERSON_ACTIVE))
+        .order_by(Booking.session_id, Booking.place_id)))
+
+
+def off_calendar(sessions: list[ReceptionSession]) -> set[int]:
+    """Sessions still to be held on a day the working calendar now calls a non-working day
+    (a holiday entered after the session was made): staff must cancel or move them."""
+    cal = calendar.WorkingCalendar()
+    return {s.id for s in sessions
+            if s.status != "cancelled" and not s.closed and not cal.is_working_day(s.day)}
+
+
+# --- series -------------------------------------------------------------------------------------
+
+def series_sessions(series_id: str) -> list[ReceptionSession]:
+    """Every session a weekly series made, in date order, leaders loaded."""
+    return list(db.session.scalars(
+        select(ReceptionSession).options(joinedload(ReceptionSession.leader))
+        .where(ReceptionSession.series_id == series_id)
+        .order_by(ReceptionSession.day, ReceptionSession.id)).unique())
+
+
+def series_sizes(sessions: list[ReceptionSession]) -> dict[str, int]:
+    """series id -> how many sessions it made, for the series among ``sessions``."""
+    ids = {s.series_id for s in sessions if s.series_id}
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(ReceptionSession.series_id, func.count(ReceptionSession.id))
+        .where(ReceptionSession.series_id.in_(ids)).group_by(ReceptionSession.series_id)).all())
+
+
+def series_future(series_id: str, today: date) -> list[ReceptionSession]:
+    """A series' sessions after today still to be held (not cancelled, not closed)."""
+    return [s for s in series_sessions(series_id)
+            if s.day > today and s.status != "cancelled" and not s.closed]
+
+
+def with_bookings(session_ids: list[int]) -> set[int]:
+    """Those of these sessions with any booking record (their times and places stay)."""
+    if not session_ids:
+        return set()
+    return set(db.session.scalars(
+        select(Booking.session_id).where(Booking.session_id.in_(session_ids)).distinct()))
 
 
 # --- staff lists --------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The reception rule numbers (an administrator changes them on the settings page)."""
-from portal.settings import SettingSpec, register
+from portal.settings import SettingSpec, cross_check, register
 
 GROUP = "领导接访预约"
 
@@ -17,3 +17,20 @@ MAX_PARTY = register(SettingSpec("booking_max_party", 5, "来访人数上限（�
 NO_SHOW_LIMIT = register(SettingSpec("no_show_limit", 3, "爽约次数达到此数即暂停预约", GROUP, 1, 20))
 NO_SHOW_WINDOW = register(SettingSpec("no_show_window_days", 90, "爽约统计期（天）", GROUP, 7, 730))
 SUSPEND_DAYS = register(SettingSpec("no_show_suspend_days", 30, "暂停预约天数", GROUP, 1, 365))
+
+
+@cross_check
+def _coherent_window(values: dict) -> dict[str, str]:
+    """The window must be able to hold a booking: a 00:00 cut-off closes before the cut-off
+    day begins (with 1 day and 1 working day no session could ever be booked), and more
+    working days than the days booking opens ahead would make that number meaningless."""
+    errors = {}
+    if values[CUTOFF_TIME.key] == "00:00":
+        errors[CUTOFF_TIME.key] = ("截止时间不能为 00:00：那是截止日零点，截止日当天已不能预约"
+                                   "（提前 1 天、至少 1 个工作日时任何场次都无法预约）")
+    open_days, working_days = values[OPEN_DAYS.key], values[MIN_WORKING_DAYS.key]
+    if working_days > open_days:
+        errors[MIN_WORKING_DAYS.key] = (
+            f"不能大于“提前开放预约天数”（{open_days}）：否则每个场次都提前 {working_days} 个工作日"
+            "开放，“提前开放预约天数”不再起作用；此项只用于长假后的场次")
+    return errors

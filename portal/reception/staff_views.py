@@ -17,7 +17,7 @@ from portal.access import role_required
 from portal.actions import perform
 from portal.forms import EmptyForm, choices
 from portal.reception import lifecycle, management, queries
-from portal.reception.forms import LeaderForm, ReasonForm, SessionForm
+from portal.reception.forms import LeaderForm, ReasonForm, SeriesForm, SessionForm
 from portal.reception.models import Booking
 from portal.reception.window import short_window_warning
 
@@ -44,7 +44,8 @@ def dashboard():
     return hypermedia.render(
         "reception/staff/dashboard.html", sessions=sessions, show=show,
         free=queries.free_places(ids), totals=queries.total_places(ids),
-        calls=queries.call_count(), today=today,
+        calls=queries.call_count(), today=today, off_days=queries.off_calendar(sessions),
+        series=queries.series_sizes(sessions), holiday_reason=management.HOLIDAY_REASON,
     )
 
 
@@ -168,6 +169,10 @@ def _staff_session_page(session_id: int, revealed: dict[int, str]):
     session_row = queries.session_with_leader(session_id) or abort(404)
     bookings = queries.session_bookings(session_id)
     window = queries.window_of(session_row)
+    off_day = session_row.id in queries.off_calendar([session_row])
+    reason_form = ReasonForm()
+    if off_day and not reason_form.reason.data:
+        reason_form.reason.data = management.HOLIDAY_REASON
     return hypermedia.render(
         "reception/staff/session.html", s=session_row, bookings=bookings, window=window,
         short_window=short_window_warning(session_row, window, calendar.now()),
@@ -177,7 +182,8 @@ def _staff_session_page(session_id: int, revealed: dict[int, str]):
         can_edit=lifecycle.edit_refusal(session_row) is None,
         # The rows ask the lifecycle which actions are open; this spares a query per row.
         held_places=queries.held_places(bookings),
-        action_form=EmptyForm(), reason_form=ReasonForm(), revealed=revealed,
+        action_form=EmptyForm(), reason_form=reason_form, revealed=revealed, off_day=off_day,
+        series=queries.series_sizes([session_row]), reasoned=lifecycle.REASONED,
     )
 
 
@@ -210,10 +216,94 @@ def session_action(session_id: int, action: str):
     if not form.validate_on_submit():
         flash("请填写取消原因", "error")
         return hypermedia.see_other(back)
-    act, done = _session_act(action, session_row, getattr(form, "reason", None) and form.reason.data)
+    reason = getattr(form, "reason", None) and form.reason.data
+    if action == "cancel" and (asked := _ask_before_cancelling([session_row], reason)):
+        return asked
+    act, done = _session_act(action, session_row, reason)
     published = [session_row] if action == "publish" else []
     return perform(act, success=lambda _: _warn_short_windows(published, back), done=done,
                    back=back)
+
+
+def _ask_before_cancelling(sessions, reason: str, series_id: str | None = None):
+    """Cancelling sessions that hold bookings cannot be undone: the first POST shows how many
+    bookings go and whom to call; the second (``confirm=1``) does it. None: go ahead."""
+    if request.form.get("confirm") == "1":
+        return None
+    now = calendar.now()
+    if any(lifecycle.SESSION.refusal(s, "cancel", current_user, now) for s in sessions):
+        return None  # the service refuses it and says why
+    to_call = queries.upcoming_bookings([s.id for s in sessions])
+    if not to_call:
+        return None
+    return hypermedia.render("reception/staff/cancel_confirm.html", sessions=sessions,
+                             bookings=to_call, reason=reason, series_id=series_id,
+                             action_form=EmptyForm())
+
+
+@staff_bp.get("/series/<series_id>")
+@role_required(*STAFF)
+def series_view(series_id: str):
+    sessions = queries.series_sessions(series_id) or abort(404)
+    ids = [s.id for s in sessions]
+    future = queries.series_future(series_id, calendar.now().date())
+    return hypermedia.render(
+        "reception/staff/series.html", series_id=series_id, sessions=sessions,
+        future={s.id for s in future}, free=queries.free_places(ids),
+        totals=queries.total_places(ids), reason_form=ReasonForm())
+
+
+def _series_changed(result) -> str:
+    changed, left = result
+    message = f"已修改本系列今后的 {changed} 场接访"
+    if left:
+        message += "；以下日期的场次已有预约或已不是工作日，未修改，请逐场处理：" + "、".join(
+            calendar.format_date(d) for d in left)
+    return message
+
+
+@staff_bp.route("/series/<series_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def series_edit(series_id: str):
+    sessions = queries.series_sessions(series_id) or abort(404)
+    form = SeriesForm(obj=sessions[-1])
+    leader_name = sessions[0].leader.name  # read now: a refusal's rollback expires the rows
+
+    def page(status: int):
+        return hypermedia.render("reception/staff/series_form.html", form=form,
+                                 series_id=series_id, leader_name=leader_name, status=status)
+
+    if not form.validate_on_submit():
+        return page(_form_status())
+    plan = management.SessionPlan(
+        leader_id=0, first_day=sessions[0].day, start_time=form.start_time.data,
+        end_time=form.end_time.data, place=form.place.data, mode=form.mode.data,
+        theme=form.theme.data or "", slot_minutes=form.slot_minutes.data)
+    return perform(
+        lambda: management.update_series(series_id, plan, current_user, calendar.now()),
+        success=lambda _: hypermedia.see_other(
+            url_for("reception_staff.series_view", series_id=series_id)),
+        done=_series_changed, form=form, failure=lambda _error: page(422))
+
+
+@staff_bp.post("/series/<series_id>/cancel")
+@role_required(*STAFF)
+def series_cancel(series_id: str):
+    back = url_for("reception_staff.series_view", series_id=series_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash("请填写取消原因", "error")
+        return hypermedia.see_other(back)
+    future = queries.series_future(series_id, calendar.now().date())
+    if future and (asked := _ask_before_cancelling(future, form.reason.data, series_id)):
+        return asked
+    return perform(
+        lambda: management.cancel_series(series_id, form.reason.data, current_user,
+                                         calendar.now()),
+        success=lambda _: hypermedia.see_other(back),
+        done=lambda result: f"已取消本系列今后的 {result[0]} 场接访；{result[1]} 条预约已取消，"
+                            f"请在“待电话通知”名单中逐一通知",
+        back=back)
 
 
 # --- bookings -----------------------------------------------------------------------------------
@@ -222,21 +312,44 @@ def _staff_booking(booking_id: int) -> Booking:
     return queries.booking_with_place(booking_id) or abort(404)
 
 
-@staff_bp.post("/bookings/<int:booking_id>/<any(confirm, decline, check_in, no_show):action>")
+@staff_bp.post("/bookings/<int:booking_id>/<any(confirm, decline, check_in, no_show, "
+               "correct_attended, correct_absent):action>")
 @role_required(*STAFF)
 def booking_action(booking_id: int, action: str):
-    """Change one booking; htmx swaps its row in place, otherwise back to the session page."""
+    """Change one booking; htmx swaps its row in place (and tells the page's 剩余名额 to
+    refresh), otherwise back to the session page."""
     booking = _staff_booking(booking_id)
-    form = ReasonForm() if action == "decline" else EmptyForm()
+    reasoned = action in lifecycle.REASONED
+    form = ReasonForm() if reasoned else EmptyForm()
     if not form.validate_on_submit():
-        return _booking_row(booking, "请填写不通过的原因")
-    reason = form.reason.data if action == "decline" else ""
+        return _booking_row(booking, "请填写不通过的原因" if action == "decline" else "请填写更正原因")
+    reason = form.reason.data if reasoned else ""
     return perform(
         lambda: management.change_booking(booking, action, current_user, calendar.now(),
                                           reason=reason),
-        success=lambda _: _booking_row(booking, None),
+        success=lambda _: _places_changed(_booking_row(booking, None)),
         # The rollback expired the booking: draw the row from a fresh load.
         failure=lambda error: _booking_row(_staff_booking(booking_id), error.message))
+
+
+def _places_changed(response: Response) -> Response:
+    """htmx: the count of free places (``free_places`` below) reloads itself on this event."""
+    if hypermedia.is_fragment_request():
+        response.headers["HX-Trigger"] = "places-changed"
+    return response
+
+
+@staff_bp.get("/sessions/<int:session_id>/free")
+@role_required(*STAFF)
+def free_count(session_id: int):
+    """The live 剩余名额 of the staff session page (its block for htmx, else the page)."""
+    if not hypermedia.is_fragment_request():
+        return hypermedia.see_other(url_for("reception_staff.session_view", session_id=session_id))
+    session_row = queries.session_by_id(session_id) or abort(404)
+    return hypermedia.render(
+        "reception/staff/session.html", "free_places", s=session_row,
+        free=queries.free_places([session_id])[session_id],
+        total=queries.total_places([session_id])[session_id])
 
 
 def _booking_row(booking: Booking, error_message: str | None, revealed: str | None = None):
@@ -246,7 +359,7 @@ def _booking_row(booking: Booking, error_message: str | None, revealed: str | No
             reason_form=ReasonForm(), row_error=error_message,
             revealed={booking.id: revealed} if revealed else {},
             marks=queries.satisfied_marks([booking]),
-            held_places=None, status=200)
+            held_places=None, reasoned=lifecycle.REASONED, status=200)
     if error_message:
         flash(error_message, "error")
     else:

@@ -180,7 +180,8 @@ def published_result(clock, choices=None, number: str = "XF-2026-0031",
     results.save_letter_reasons(
         loaded, "经评议，责任单位调查核实充分，处理意见适当。吴秋菊的诉求已依法处理。", staff(), now())
     results.issue_letter(loaded, staff(), now())
-    results.publish_result(loaded, staff(), now())
+    # Not yet delivered (tests record deliveries themselves): published with a reason.
+    results.publish_result(loaded, staff(), now(), early_reason="当事人暂未签收，先行公布")
     db.session.commit()
     return queries.load_hearing(made.id), db.session.get(Poll, poll.id)
 

@@ -87,7 +87,10 @@ def test_the_vote_page_waits_then_votes_once(app, client, clock):
     assert client.post(f"/staff/panel/polls/{poll.id}/vote",
                        data={"choice": "maybe"}).status_code == 422
     assert client.post(f"/staff/panel/polls/{poll.id}/vote", data={}).status_code == 422
-    response = client.post(f"/staff/panel/polls/{poll.id}/vote", data={"choice": "unsatisfied"})
+    asked = client.post(f"/staff/panel/polls/{poll.id}/vote", data={"choice": "unsatisfied"})
+    assert asked.status_code == 200 and "提交后不能更改" in asked.text  # asks once (issue 15)
+    response = client.post(f"/staff/panel/polls/{poll.id}/vote",
+                           data={"choice": "unsatisfied", "confirm": "1"})
     assert response.status_code == 303
     done = client.get(url).text
     assert "您已投票" in done and 'value="unsatisfied"' not in done

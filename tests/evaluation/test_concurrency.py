@@ -83,7 +83,8 @@ def test_publishing_a_result_twice_at_once_publishes_it_once(app, clock, tmp_pat
     db.session.remove()
     outcomes = workers.run_at_once(workers.http_post_worker, [
         (config, "pingjia-a", AuthActions.password,
-         f"/staff/evaluation/hearings/{hearing_id}/publish", {}) for _ in range(4)])
+         f"/staff/evaluation/hearings/{hearing_id}/publish",
+         {"reason": "信访人拒绝签收，先行公布"}) for _ in range(4)])
     assert sorted(o[1] for o in outcomes) == [303, 409, 409, 409], outcomes
     assert db.session.get(Hearing, hearing_id).result_published_at is not None
     assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 1

@@ -45,7 +45,7 @@ def http_vote_worker(config: dict, poll_id: int, username: str, password: str, c
                      barrier, results):
     """Log in as a panel member with a test client of its own, then POST the vote at once."""
     http_post_worker(config, username, password, f"/staff/panel/polls/{poll_id}/vote",
-                     {"choice": choice}, barrier, results)
+                     {"choice": choice, "confirm": "1"}, barrier, results)
 
 
 def http_post_worker(config: dict, username: str, password: str, url: str, data: dict,

@@ -49,6 +49,8 @@ TABLE = {
     ("booking", "check_in"): ({"pending", "confirmed", "no_show"}, "checked_in", STAFF, True),
     ("booking", "no_show"): ({"confirmed", "checked_in"}, "no_show", STAFF, True),
     ("booking", "decline"): ({"pending", "confirmed"}, "declined", STAFF, True),
+    ("booking", "correct_attended"): ({"no_show"}, "checked_in", STAFF, True),
+    ("booking", "correct_absent"): ({"checked_in"}, "no_show", STAFF, True),
     ("booking", "cancel"): ({"pending", "confirmed"}, "cancelled", frozenset(), False),
     ("booking", "cancel_with_session"): ({"pending", "confirmed"}, "cancelled", STAFF, False),
     ("booking", "miss"): ({"confirmed"}, "no_show", STAFF, False),
@@ -72,6 +74,8 @@ PART_OF = {("session", "publish_on_create"): "只能在新建场次时一并处�
            ("booking", "cancel_with_session"): "只能在取消本场时一并处理",
            ("booking", "miss"): "只能在结束本场时一并处理",
            ("booking", "expire"): "只能在结束本场时一并处理"}
+# Corrections are for a closed day only; the walk's day is open (tests/reception/test_staff_fixes.py).
+CLOSED_ONLY = {("booking", "correct_attended"), ("booking", "correct_absent")}
 CITIZEN_ONLY = "预约只能由来访人本人凭预约码和手机号码取消"
 
 SEEN: list[events.Event] = []
@@ -91,6 +95,8 @@ def expected_refusal(name: str, event: str, status: str, role: str) -> str | Non
         return f"您的账号不能{t.label}"
     if (name, event) in PART_OF:
         return PART_OF[(name, event)]
+    if (name, event) in CLOSED_ONLY:
+        return "本场结束后才能更正；结束前请直接签到或记录爽约"
     if (name, event) == ("booking", "cancel") and role != "anonymous":
         return CITIZEN_ONLY
     return None

@@ -82,8 +82,11 @@ def test_publish_and_cancel_a_session(client, auth):
     no_reason = client.post(f"/staff/reception/sessions/{session.id}/cancel", data={"reason": ""})
     assert no_reason.status_code == 303
     assert db.session.get(ReceptionSession, session.id).status == "published"
-    done = client.post(f"/staff/reception/sessions/{session.id}/cancel", data={"reason": "公务"},
-                       follow_redirects=True)
+    asked = client.post(f"/staff/reception/sessions/{session.id}/cancel", data={"reason": "公务"})
+    assert asked.status_code == 200 and "1 条预约" in asked.text  # asks once (issue 15)
+    assert db.session.get(ReceptionSession, session.id).status == "published"
+    done = client.post(f"/staff/reception/sessions/{session.id}/cancel",
+                       data={"reason": "公务", "confirm": "1"}, follow_redirects=True)
     assert "1 条预约已取消" in done.text
     calls = client.get("/staff/reception/calls")
     assert "接访活动取消：公务" in calls.text
