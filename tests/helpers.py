@@ -1,9 +1,11 @@
 """Helpers shared by test modules."""
 import ast
+import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event
 from werkzeug.routing.converters import AnyConverter, IntegerConverter
 
@@ -65,3 +67,16 @@ def example_url(rule) -> str:
         else:
             values[name] = "2026-11-23" if name == "day" else "ABCD2345"
     return rule.build(values)[1]
+
+
+# --- parts a machine may lack --------------------------------------------------------------------
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(reason: str) -> None:
+    """Skip for want of a part this machine lacks — or fail under CI, which must run it all."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI is set: this test must run, not skip)", pytrace=False)
+    pytest.skip(reason)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import unavailable
+
 ROOT = Path(__file__).resolve().parents[2]
 # Debian's Chromium; BROWSER_TESTS_CHROMIUM points elsewhere (e.g. to check the skip rule).
 CHROMIUM = os.environ.get("BROWSER_TESTS_CHROMIUM", "/usr/bin/chromium")
@@ -42,17 +44,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.browser)
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail under CI: CI must never skip a browser test."""
-    if in_ci():
-        pytest.fail(f"{reason} (CI is set: browser tests must run, not skip)", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -23,7 +23,6 @@ CI=true, where they fail.
 from __future__ import annotations
 
 import base64
-import os
 import re
 import shutil
 import sqlite3
@@ -44,23 +43,13 @@ from portal.evaluation.models import Evaluator, PanelMember
 from portal.evaluation.poll_records import Poll
 from portal.extensions import db
 from tests.evaluation import factories
+from tests.helpers import unavailable
 
 # Who votes what (5 满意, 4 不满意), and in which order they vote: not the member order, so an
 # attack that recovers insertion order is told apart from one that only sorts by member.
 CHOICE_OF = {1: "satisfied", 2: "unsatisfied", 3: "unsatisfied", 4: "satisfied",
              5: "satisfied", 6: "unsatisfied", 7: "satisfied", 8: "unsatisfied", 9: "satisfied"}
 VOTE_ORDER = (4, 8, 1, 6, 9, 2, 7, 3, 5)
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail under CI: CI must run every attack."""
-    if in_ci():
-        pytest.fail(f"{reason} (CI is set: this attack must run, not skip)", pytrace=False)
-    pytest.skip(reason)
 
 
 def dialect() -> str:
