@@ -112,8 +112,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     # Static files: content-hashed addresses cached for a year, gzip (portal/assets.py).
     assets.init_app(app)
-    # Side effects of domain events run in the same transaction as the change.
-    events.subscribe("", audit.record_event)
+    _connect_domains()
     _register_templating(app)
     _register_errors(app)
     _register_headers(app)
@@ -128,11 +127,23 @@ class BoundedIntegerConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def _connect_domains() -> None:
+    """What one domain tells or asks another, wired once here."""
+    from portal.casework.lifecycle import guard_reception
+
+    # Side effects of domain events run in the same transaction as the change.
+    events.subscribe("", audit.record_event)
+    guard_reception()  # a visitor with a reception record cannot become 爽约
+
+
 def _register_blueprints(app: Flask) -> None:
     # Only the factory knows every domain (see CONVENTIONS.md, "shape of the imports").
     from portal import home
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
+    from portal.casework.day_views import bp as casework_day
+    from portal.casework.export_views import bp as casework_exports
+    from portal.casework.views import bp as casework_supervision
     from portal.evaluation.views import panel_bp as evaluation_panel
     from portal.evaluation.views import public_bp as evaluation_public
     from portal.evaluation.views import staff_bp as evaluation_staff
@@ -147,6 +158,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(evaluation_public)
     app.register_blueprint(evaluation_staff)
     app.register_blueprint(evaluation_panel)
+    app.register_blueprint(casework_day)
+    app.register_blueprint(casework_supervision)
+    app.register_blueprint(casework_exports)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "请先登录"
 

@@ -77,7 +77,16 @@ class Lifecycle:
                 raise ValueError(f"{name}.{t.event}: unknown statuses {sorted(unknown)}")
         if initial not in statuses:
             raise ValueError(f"{name}: unknown initial status {initial}")
+        # Guards other domains add to a transition: a record kept elsewhere that forbids it
+        # (casework: a visitor with a reception record cannot become 爽约).
+        self.added_guards: dict[str, list[Guard]] = {}
         REGISTRY[name] = self
+
+    def add_guard(self, event: str, guard: Guard) -> None:
+        """Add ``guard`` to ``event``'s own (idempotent: a second app in one process)."""
+        guards = self.added_guards.setdefault(self.transitions[event].event, [])
+        if guard not in guards:
+            guards.append(guard)
 
     def new(self, model, **fields):
         """A new record of ``model`` in the initial status (the other way a status is set)."""
@@ -107,7 +116,7 @@ class Lifecycle:
         if t.roles and not _has_role(user, t.roles):
             return Refusal(f"您的账号不能{t.label}", 403)
         context = Context(user=user, now=now, extra=extra)
-        for guard in t.guards:
+        for guard in (*t.guards, *self.added_guards.get(event, ())):
             if message := guard(obj, context):
                 return message
         return None

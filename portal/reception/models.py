@@ -37,6 +37,13 @@ PLACE_HOLDING = ("pending", "confirmed", "checked_in", "no_show", "expired")
 PERSON_ACTIVE = ("pending", "confirmed")
 
 
+MAX_WALK_INS = 30
+
+
+def _receiving_leader(context) -> int:
+    return context.get_current_parameters()["leader_id"]
+
+
 def _in(column: str, values: tuple[str, ...]):
     return text(f"{column} IN ({', '.join(repr(v) for v in values)})")
 
@@ -82,11 +89,14 @@ class ReceptionSession(db.Model):
         CheckConstraint("slot_minutes BETWEEN 5 AND 240", name="slot_minutes"),
         CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status"),
         CheckConstraint("mode IN ('fixed', 'visit', 'theme')", name="mode"),
+        CheckConstraint(f"walk_in_places BETWEEN 0 AND {MAX_WALK_INS}", name="walk_in_places"),
         Index("ix_reception_session_day_status", "day", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     leader_id: Mapped[int] = mapped_column(ForeignKey("leader.id"), index=True)
+    # 值班领导: accountable for the day; the receiving leader unless staff name another.
+    duty_leader_id: Mapped[int] = mapped_column(ForeignKey("leader.id"), default=_receiving_leader)
     day: Mapped[date] = mapped_column(Date)
     start_time: Mapped[time] = mapped_column(Time)
     end_time: Mapped[time] = mapped_column(Time)
@@ -97,10 +107,13 @@ class ReceptionSession(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="draft")
     cancel_reason: Mapped[str] = mapped_column(String(200), default="")
     closed: Mapped[bool] = mapped_column(default=False)  # day run and no-shows recorded
+    # 现场登记: places for walk-ins, numbered after the bookable ones and never offered online.
+    walk_in_places: Mapped[int] = mapped_column(default=0)
     series_id: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    leader: Mapped[Leader] = relationship(lazy="raise")
+    leader: Mapped[Leader] = relationship(lazy="raise", foreign_keys=[leader_id])
+    duty_leader: Mapped[Leader] = relationship(lazy="raise", foreign_keys=[duty_leader_id])
     places: Mapped[list[Place]] = relationship(
         back_populates="session", cascade="all, delete-orphan", order_by="Place.number",
         lazy="raise",
@@ -125,6 +138,7 @@ class Place(db.Model):
     session_id: Mapped[int] = mapped_column(ForeignKey("reception_session.id", ondelete="CASCADE"))
     number: Mapped[int]
     start_time: Mapped[time] = mapped_column(Time)
+    walk_in: Mapped[bool] = mapped_column(default=False)  # 现场登记 only; after the booked ones
     session: Mapped[ReceptionSession] = relationship(back_populates="places", lazy="raise")
 
 
@@ -145,6 +159,14 @@ class Booking(db.Model):
         Index("uq_booking_person_active", "id_hash", unique=True,
               sqlite_where=_in("status", PERSON_ACTIVE),
               postgresql_where=_in("status", PERSON_ACTIVE)),
+        # One place per person per session: a walk-in who already holds a place is checked in
+        # on it, never given a second one.
+        Index("uq_booking_person_session", "session_id", "id_hash", unique=True,
+              sqlite_where=_in("status", PLACE_HOLDING),
+              postgresql_where=_in("status", PLACE_HOLDING)),
+        # The reception record points at (id, 'checked_in'): a record needs a visitor checked
+        # in, and a booking with a record cannot leave that status (casework.models).
+        UniqueConstraint("id", "status"),
         Index("ix_booking_session_status", "session_id", "status"),
         # "Is this place taken?" probes: the partial unique index above cannot serve them when
         # the status list arrives as bound parameters (measured: 16 s vs 0.4 ms at 200k rows).
