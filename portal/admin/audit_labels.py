@@ -25,7 +25,14 @@ ACTIONS: dict[str, str] = {
     "booking.check_in": "签到", "booking.no_show": "记为爽约",
     "booking.correct_attended": "更正为已签到", "booking.correct_absent": "更正为爽约",
     "booking.notified": "已通知来访人",
-    "booking.reveal_id": "查看完整身份证号",
+    "booking.reveal_id": "查看完整身份证号", "booking.walk_in": "现场登记",
+    "session.walk_in_places": "调整现场登记名额",
+    # casework: reception records, hand-over and supervision, exports
+    "record.create": "填写接谈记录", "record.update": "修改接谈记录",
+    "handover.create": "交办", "handover.extend": "交办事项延期", "handover.progress": "记录办理进展",
+    "handover.remind": "催办", "handover.conclude": "办结",
+    "unit.create": "新增责任单位", "unit.update": "修改责任单位", "unit.activate": "启用责任单位",
+    "unit.deactivate": "停用责任单位", "export.download": "导出数据",
     # evaluation
     "evaluation.matter.create": "登记评价事项", "evaluation.matter.update": "修改评价事项",
     "evaluation.matter.reveal_id": "查看事项完整身份证号",
@@ -53,12 +60,16 @@ OBJECT_TYPES: dict[str, str] = {
     "eval_matter": "评价事项", "eval_application": "评价申请", "eval_evaluator": "评价员",
     "eval_hearing": "评价会", "eval_poll": "投票", "eval_letter": "评价意见书",
     "eval_followup": "督办事项", "eval_recusal": "回避申请",
+    "reception_record": "接谈记录", "handover": "交办事项", "unit": "责任单位", "export": "数据导出",
 }
 
 # Detail keys in words (settings keys are named by their own labels).
 DETAIL_KEYS: dict[str, str] = {
     "count": "条数", "number": "编号", "note": "备注", "is_working": "工作日", "reason": "理由",
     "role": "角色", "username": "用户名", "name": "姓名", "status": "状态",
+    "outcome": "处理结果", "channel": "引导途径", "unit": "责任单位", "due_on": "办理期限",
+    "days": "延期天数", "noted_on": "日期", "method": "方式", "concluded_on": "办结日期",
+    "late_days": "超期天数", "code": "预约码", "walk_in": "现场登记", "kind": "类型",
 }
 
 
