@@ -147,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.evaluation.views import panel_bp as evaluation_panel
     from portal.evaluation.views import public_bp as evaluation_public
     from portal.evaluation.views import staff_bp as evaluation_staff
+    from portal.reception.desk_views import desk_bp as reception_desk
     from portal.reception.staff_views import staff_bp as reception_staff
     from portal.reception.views import public_bp as reception_public
 
@@ -155,6 +156,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(reception_public)
     app.register_blueprint(reception_staff)
+    app.register_blueprint(reception_desk)
     app.register_blueprint(evaluation_public)
     app.register_blueprint(evaluation_staff)
     app.register_blueprint(evaluation_panel)

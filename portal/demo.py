@@ -13,6 +13,7 @@ from stdnum.cn import ric
 
 from portal import calendar, privacy, settings
 from portal.accounts.services import ensure_accounts
+from portal.casework.demo import seed_casework
 from portal.evaluation.demo import seed_evaluation
 from portal.extensions import db
 from portal.reception import management, rules
@@ -99,16 +100,18 @@ def _seed_base(rng: random.Random, today: date, now: datetime) -> str:
     leaders = [management.save_leader(None, n, p, c, ACTOR) for n, p, c in LEADERS]
     cal = calendar.WorkingCalendar()
     monday = today - timedelta(days=today.weekday())
-    # A month of Monday sessions at the centre, two weeks back to three weeks ahead.
+    # Monday sessions at the centre, two weeks back to three weeks ahead, and a few older
+    # reception days whose hand-overs are far along (concluded, extended, one overdue).
     sessions = []
-    for week in range(-2, 4):
+    for week in (-12, -9, -6, *range(-2, 4)):
         day = monday + timedelta(weeks=week)
         if day < today:
             sessions.append(_past_session(leaders[(week + 2) % len(leaders)], day, now))
         elif cal.is_working_day(day):
             made, _ = management.create_sessions(management.SessionPlan(
                 leader_id=leaders[(week + 2) % len(leaders)].id, first_day=day,
-                start_time=time(9, 0), end_time=time(11, 30), place=CENTRE, publish=True),
+                start_time=time(9, 0), end_time=time(11, 30), place=CENTRE, publish=True,
+                walk_in_places=5),
                 ACTOR, now)
             sessions += made
     # Township visits (下访) and a themed reception (专项接访) in the coming weeks.
@@ -127,11 +130,30 @@ def _seed_base(rng: random.Random, today: date, now: datetime) -> str:
     management.create_sessions(management.SessionPlan(
         leader_id=leaders[1].id, first_day=day, start_time=time(9, 0), end_time=time(11, 0),
         place=CENTRE), ACTOR, now)
+    sessions += _desk_today(rng, leaders[0], today, now)
     db.session.flush()
     lines.append(f"{len(leaders)} leaders, {len(sessions)} sessions")
+    # What followed the past reception days: records, hand-overs, their supervision.
+    lines.append(seed_casework(rng, today))
     # Third-party evaluation: pool, panel logins (printed like the accounts above), matters.
     lines.append(seed_evaluation(rng, today, now))
     return "\n".join(lines)
+
+
+def _desk_today(rng: random.Random, leader: Leader, today: date,
+                now: datetime) -> list[ReceptionSession]:
+    """On a working day without a session, one this afternoon, so the desk can be tried at
+    once: three confirmed visitors to check in, walk-in places free."""
+    if not calendar.WorkingCalendar().is_working_day(today) or db.session.scalar(
+            select(func.count(ReceptionSession.id)).where(ReceptionSession.day == today)):
+        return []
+    session = _new_session(leader, today, now, start=time(14, 30), end=time(16, 30), slot=30)
+    session.walk_in_places = 5
+    db.session.add_all(Place(session_id=session.id, number=number, start_time=session.end_time,
+                             walk_in=True) for number in range(5, 10))
+    for number in (1, 2, 3):
+        _add_booking(rng, session, leader, number, "confirmed", now)
+    return [session]
 
 
 def _next_working(cal: calendar.WorkingCalendar, day: date) -> date:

@@ -46,12 +46,15 @@ def leader(name: str = "刘海涛", categories=("征地拆迁", "土地权属", 
 
 
 def session(leader_obj=None, day: date = date(2026, 11, 23), start=time(9, 0), end=time(10, 0),
-            slot=20, publish=True, place="县人民来访接待中心") -> ReceptionSession:
-    """A session (by default Monday 23 Nov 2026, 3 places, open for booking at FIXED_NOW)."""
+            slot=20, publish=True, place="县人民来访接待中心", walk_ins: int = 0,
+            duty_leader=None) -> ReceptionSession:
+    """A session (by default Monday 23 Nov 2026, 3 places, open for booking at FIXED_NOW);
+    ``walk_ins`` walk-in places (现场登记) after those."""
     leader_obj = leader_obj or leader()
     made, _ = management.create_sessions(management.SessionPlan(
         leader_id=leader_obj.id, first_day=day, start_time=start, end_time=end, place=place,
-        slot_minutes=slot, publish=publish), STAFF, calendar.now())
+        slot_minutes=slot, publish=publish, walk_in_places=walk_ins,
+        duty_leader_id=duty_leader.id if duty_leader else None), STAFF, calendar.now())
     db.session.commit()
     return made[0]
 
@@ -66,6 +69,14 @@ def booking_request(**overrides) -> services.BookingRequest:
 
 def book(session_obj, **overrides):
     made = services.create_booking(session_obj.id, booking_request(**overrides), calendar.now())
+    db.session.commit()
+    return made
+
+
+def walk_in(session_obj, actor=STAFF, **overrides):
+    """A walk-in registered at the desk on the session's day (checked in at once)."""
+    made = services.create_booking(session_obj.id, booking_request(**overrides), calendar.now(),
+                                   walk_in=True, actor=actor)
     db.session.commit()
     return made
 

@@ -70,6 +70,7 @@ DETAIL_KEYS: dict[str, str] = {
     "outcome": "处理结果", "channel": "引导途径", "unit": "责任单位", "due_on": "办理期限",
     "days": "延期天数", "noted_on": "日期", "method": "方式", "concluded_on": "办结日期",
     "late_days": "超期天数", "code": "预约码", "walk_in": "现场登记", "kind": "类型",
+    "start": "开始日期", "end": "结束日期", "revealed": "含完整身份证号和手机号码", "rows": "行数",
 }
 
 

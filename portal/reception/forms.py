@@ -1,5 +1,10 @@
+from __future__ import annotations
+
+from datetime import date
+
 from wtforms import (
     BooleanField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -7,11 +12,13 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from portal.errors import DomainError, apply_to_form
 from portal.forms import DateField, IntegerField, PortalForm, bounded_int, choices
 from portal.identity import canonical, canonical_reference, normalise_phone
-from portal.reception.models import CATEGORIES, MODES
+from portal.reception import management, services
+from portal.reception.models import CATEGORIES, MAX_WALK_INS, MODES
 
 # What the inputs let people type: the limits in the validators apply to the canonical value
 # (identity.canonical: NFKC, spaces and hyphens removed), so the inputs leave room for the
@@ -45,6 +52,56 @@ class BookingForm(PortalForm):
         Optional(), Length(max=40, message="相关事项编号最多 40 个字符")])
     consent = BooleanField("我已阅读并同意《个人信息处理告知书》", validators=[
         DataRequired("请阅读并同意个人信息处理告知书后再提交")])
+
+    def for_leader(self, leader) -> BookingForm:
+        """Offer only the categories of the session's leader (the portfolio rule)."""
+        self.category.choices = choices([("", "请选择")] + [
+            (c, c) for c in CATEGORIES if c in leader.categories])
+        return self
+
+    def booking_request(self) -> services.BookingRequest:
+        return services.BookingRequest(
+            name=self.name.data or "", id_number=self.id_number.data or "",
+            phone=self.phone.data or "", category=self.category.data or "",
+            summary=self.summary.data or "", party_size=self.party_size.data or 0,
+            related_matter_no=self.related_matter_no.data or "")
+
+    def validate_with_rules(self, leader, today: date) -> bool:
+        """Validate; when invalid, show every problem at once — the service's field rules
+        too, not only those WTForms found first."""
+        if self.validate_on_submit():
+            return True
+        problems = services.field_problems(self.booking_request(), leader, today)
+        apply_to_form(self, DomainError({k: v for k, v in problems.items()
+                                         if not getattr(self, k).errors}))
+        return False
+
+
+class WalkInForm(BookingForm):
+    """现场登记 at the desk: the booking form's fields and rules; the visitor is present, so
+    staff confirm the ID card instead of the online consent box."""
+
+    consent = None
+    id_checked = BooleanField("已核验身份证件（来访人出示身份证原件，与所填一致）", validators=[
+        DataRequired("请核验来访人的身份证件后勾选“已核验身份证件”")])
+    next = HiddenField()
+
+
+class CheckInForm(PortalForm):
+    """签到 by typing the booking code at the desk (forgiving: services.normalise_code)."""
+
+    code = StringField("预约码", render_kw=TYPED_CODE,
+                       validators=[DataRequired("请填写预约码"),
+                                   Length(max=24, message="预约码为 8 位")])
+    session_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    next = HiddenField()
+
+
+class WalkInPlacesForm(PortalForm):
+    places = IntegerField("现场登记名额", validators=[
+        InputRequired("请填写现场登记名额"),
+        NumberRange(0, MAX_WALK_INS, f"现场登记名额为 0–{MAX_WALK_INS} 个")])
+    next = HiddenField()
 
 
 class LookupForm(PortalForm):
@@ -99,6 +156,24 @@ class SessionForm(PortalForm):
     weeks = IntegerField("连续周数（每周同一天）", default=1,
                          validators=[Optional(), NumberRange(1, 52, "周数为 1–52")])
     publish = BooleanField("立即发布")
+    duty_leader_id = SelectField("值班领导", coerce=bounded_int, default=0, validate_choice=False)
+    walk_in_places = IntegerField(
+        "现场登记名额", default=5,  # left empty: none
+        validators=[Optional(), NumberRange(0, MAX_WALK_INS, f"现场登记名额为 0–{MAX_WALK_INS} 个")])
+
+    def with_leaders(self, leaders) -> SessionForm:
+        named = [(lead.id, f"{lead.name}（{lead.post}）") for lead in leaders]
+        self.leader_id.choices = choices([(0, "请选择")] + named)
+        self.duty_leader_id.choices = choices([(0, "同接访领导")] + named)
+        return self
+
+    def plan(self) -> management.SessionPlan:
+        return management.SessionPlan(
+            leader_id=self.leader_id.data, first_day=self.first_day.data,
+            start_time=self.start_time.data, end_time=self.end_time.data, place=self.place.data,
+            mode=self.mode.data, theme=self.theme.data or "", slot_minutes=self.slot_minutes.data,
+            weeks=self.weeks.data or 1, publish=self.publish.data,
+            walk_in_places=self.walk_in_places.data or 0, duty_leader_id=self.duty_leader_id.data)
 
 
 class SeriesForm(PortalForm):

@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal import calendar, events, privacy, settings
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.reception import queries
+from portal.reception import queries, services
 from portal.reception.lifecycle import BOOKING, REASONED, SESSION, SYSTEM, edit_refusal
 from portal.reception.models import (
     CATEGORIES,
+    MAX_WALK_INS,
     MODES,
     PLACE_HOLDING,
     Booking,
@@ -81,6 +83,8 @@ class SessionPlan:
     slot_minutes: int = 20
     weeks: int = 1  # a series: the same weekday for this many weeks
     publish: bool = False
+    walk_in_places: int = 0  # 现场登记, after the bookable places, never offered online
+    duty_leader_id: int | None = None  # 值班领导; None or 0: the receiving leader
 
 
 def place_times(start: time, end: time, slot_minutes: int) -> list[time]:
@@ -92,6 +96,14 @@ def place_times(start: time, end: time, slot_minutes: int) -> list[time]:
         times.append(cursor.time())
         cursor += timedelta(minutes=slot_minutes)
     return times
+
+
+def _new_places(plan: SessionPlan, **fields) -> list[Place]:
+    """The bookable places, then the walk-in ones (received after them: the session's end)."""
+    times = place_times(plan.start_time, plan.end_time, plan.slot_minutes)
+    return [Place(number=i, start_time=t, **fields) for i, t in enumerate(times, 1)] + [
+        Place(number=len(times) + i, start_time=plan.end_time, walk_in=True, **fields)
+        for i in range(1, plan.walk_in_places + 1)]
 
 
 def _check_plan(plan: SessionPlan, today: date) -> dict[str, str]:
@@ -121,6 +133,11 @@ def _check_plan(plan: SessionPlan, today: date) -> dict[str, str]:
         reasons["theme"] = "主题最多 60 字"
     if not 1 <= plan.weeks <= MAX_SERIES:
         reasons["weeks"] = f"连续周数为 1–{MAX_SERIES}"
+    if not 0 <= plan.walk_in_places <= MAX_WALK_INS:
+        reasons["walk_in_places"] = f"现场登记名额为 0–{MAX_WALK_INS} 个"
+    duty = db.session.get(Leader, plan.duty_leader_id) if plan.duty_leader_id else leader
+    if duty is None or not duty.active:
+        reasons["duty_leader_id"] = "请选择在任的值班领导"
     return reasons
 
 
@@ -143,12 +160,10 @@ def create_sessions(plan: SessionPlan, actor, now: datetime) -> tuple[list[Recep
             ReceptionSession, leader_id=plan.leader_id, day=day, start_time=plan.start_time,
             end_time=plan.end_time, place=plan.place.strip(), mode=plan.mode,
             theme=plan.theme.strip(), slot_minutes=plan.slot_minutes, series_id=series,
-            created_at=now,
+            duty_leader_id=plan.duty_leader_id or plan.leader_id,
+            walk_in_places=plan.walk_in_places, created_at=now,
         )
-        session.places = [
-            Place(number=i, start_time=t)
-            for i, t in enumerate(place_times(plan.start_time, plan.end_time, plan.slot_minutes), 1)
-        ]
+        session.places = _new_places(plan)
         db.session.add(session)
         made.append(session)
     if not made:
@@ -181,19 +196,18 @@ def update_session(session: ReceptionSession, plan: SessionPlan, actor, now: dat
         raise DomainError(reasons)
     if not calendar.WorkingCalendar().is_working_day(plan.first_day):
         raise DomainError({"first_day": "该日不是工作日"})
-    retimed = (plan.start_time, plan.end_time, plan.slot_minutes) != (
-        session.start_time, session.end_time, session.slot_minutes)
+    retimed = (plan.start_time, plan.end_time, plan.slot_minutes, plan.walk_in_places) != (
+        session.start_time, session.end_time, session.slot_minutes, session.walk_in_places)
     if retimed:
         if db.session.scalar(select(func.count(Booking.id)).where(Booking.session_id == session.id)):
             raise DomainError({"start_time": "本场已有预约记录，不能修改时间和号源；可取消本场后重新安排"})
         for place in db.session.scalars(select(Place).where(Place.session_id == session.id)):
             db.session.delete(place)
         db.session.flush()
-        db.session.add_all(
-            Place(session_id=session.id, number=i, start_time=t)
-            for i, t in enumerate(place_times(plan.start_time, plan.end_time, plan.slot_minutes), 1)
-        )
+        db.session.add_all(_new_places(plan, session_id=session.id))
     session.leader_id, session.day = plan.leader_id, plan.first_day
+    session.duty_leader_id = plan.duty_leader_id or plan.leader_id
+    session.walk_in_places = plan.walk_in_places
     session.start_time, session.end_time = plan.start_time, plan.end_time
     session.place, session.mode, session.theme = plan.place.strip(), plan.mode, plan.theme.strip()
     session.slot_minutes = plan.slot_minutes
@@ -262,6 +276,8 @@ def update_series(series_id: str, plan: SessionPlan, actor, now: datetime) -> tu
     changed = [s for s in future if s.id not in booked and cal.is_working_day(s.day)]
     for session in changed:
         plan.leader_id, plan.first_day = session.leader_id, session.day
+        # Leader, duty leader and walk-in places are each session's own.
+        plan.duty_leader_id, plan.walk_in_places = session.duty_leader_id, session.walk_in_places
         update_session(session, plan, actor, now)
     left = [s.day for s in future if s not in changed]
     events.emit("series.update", "series", series_id, actor=actor, sessions=len(changed),
@@ -306,6 +322,65 @@ def close_past_sessions(today: date, actor=SYSTEM) -> int:
     for session in sessions:
         close_session(session, actor, calendar.now())
     return len(sessions)
+
+
+def check_in_by_code(code: str, session_id: int | None, actor, now: datetime) -> Booking:
+    """Check in the visitor whose booking code was typed at the desk (on the day view of
+    ``session_id``, or anywhere when None). The code must be of today's session (of that one)."""
+    typed = services.normalise_code(code or "")
+    if not typed:
+        raise DomainError({"code": "请填写预约码"})
+    booking = queries.booking_by_code(typed)
+    if booking is None:
+        raise DomainError({"code": "未找到该预约码"}, status=404)
+    who, session = f"预约码 {booking.code}（{booking.name}）", booking.session
+    if session.day != now.date() or (session_id and session.id != session_id):
+        which = "今天" if session.day != now.date() else "本场"
+        raise DomainError({"code": f"{who}是{session_words(session)}的预约，不是{which}的，"
+                                   "请核对场次"}, status=409)
+    if booking.status == BOOKING["check_in"].target:
+        raise DomainError({"code": f"{who}已签到，无需重复签到"}, status=409)
+    if message := BOOKING.refusal(booking, "check_in", actor, now):
+        raise DomainError({"code": f"{who}：{message}"},
+                          status=getattr(message, "http_status", 409))
+    change_booking(booking, "check_in", actor, now)
+    return booking
+
+
+def session_words(session: ReceptionSession) -> str:
+    """'2026年11月23日 星期一 09:00 刘海涛接访' (the leader loaded)."""
+    return (f"{calendar.format_date(session.day)} {calendar.format_time(session.start_time)} "
+            f"{session.leader.name}接访")
+
+
+def set_walk_in_places(session: ReceptionSession, places: int, actor, now: datetime) -> int:
+    """Change a session's walk-in places (现场登记名额), on the day too and whatever is booked:
+    free walk-in places are added after the last place or removed (the last first); never
+    fewer than those already used. Returns the new number."""
+    if message := edit_refusal(session):
+        raise DomainError(message, status=409)
+    if places is None or not 0 <= places <= MAX_WALK_INS:
+        raise DomainError({"places": f"现场登记名额为 0–{MAX_WALK_INS} 个"})
+    rows = queries.walk_in_place_use(session.id)  # (place, used by a booking), by number
+    used = sum(1 for _place, in_use in rows if in_use)
+    if places < used:
+        raise DomainError({"places": f"本场已有 {used} 人现场登记，名额不能少于 {used} 个"},
+                          status=409)
+    before, last = len(rows), queries.last_place_number(session.id)
+    free = [place for place, in_use in reversed(rows) if not in_use]
+    try:
+        with db.session.begin_nested():
+            for place in free[:max(before - places, 0)]:
+                db.session.delete(place)
+            db.session.add_all(Place(session_id=session.id, number=last + i, walk_in=True,
+                                     start_time=session.end_time)
+                               for i in range(1, places - before + 1))
+    except IntegrityError:  # a walk-in took one of them meanwhile
+        raise DomainError("有人正在现场登记，请稍后重试", status=409) from None
+    session.walk_in_places = places
+    events.emit("session.walk_in_places", "session", session.id, actor=actor,
+                before=before, after=places)
+    return places
 
 
 def reveal_id_number(booking: Booking, actor) -> str:

@@ -53,22 +53,47 @@ def _per_session(query, session_ids: list[int]) -> dict[int, int]:
     return counts
 
 
-def free_places(session_ids: list[int]) -> dict[int, int]:
-    """Free places per session, in one statement."""
+def free_places(session_ids: list[int], walk_in: bool = False) -> dict[int, int]:
+    """Free places per session, in one statement: the bookable ones, or (``walk_in``) those
+    kept for walk-ins (现场登记), which are never offered online."""
     if not session_ids:
         return {}
     return _per_session(
         select(Place.session_id, func.count(Place.id))
-        .where(Place.session_id.in_(session_ids), ~place_taken(Place.id))
+        .where(Place.session_id.in_(session_ids), Place.walk_in.is_(walk_in),
+               ~place_taken(Place.id))
         .group_by(Place.session_id), session_ids)
 
 
-def total_places(session_ids: list[int]) -> dict[int, int]:
+def total_places(session_ids: list[int], walk_in: bool = False) -> dict[int, int]:
+    """Places per session: the bookable ones, or (``walk_in``) the walk-in ones."""
     if not session_ids:
         return {}
     return _per_session(
         select(Place.session_id, func.count(Place.id))
-        .where(Place.session_id.in_(session_ids)).group_by(Place.session_id), session_ids)
+        .where(Place.session_id.in_(session_ids), Place.walk_in.is_(walk_in))
+        .group_by(Place.session_id), session_ids)
+
+
+def place_counts(session_id: int) -> dict[str, int]:
+    """One session's places for staff pages: bookable free/total, walk-in free/total."""
+    ids = [session_id]
+    return {"free": free_places(ids)[session_id], "total": total_places(ids)[session_id],
+            "walk_in_free": free_places(ids, walk_in=True)[session_id],
+            "walk_in_total": total_places(ids, walk_in=True)[session_id]}
+
+
+def walk_in_place_use(session_id: int) -> list[tuple[Place, bool]]:
+    """A session's walk-in places by number, each with whether any booking row points at it."""
+    used = exists().where(Booking.place_id == Place.id)
+    return [(place, bool(in_use)) for place, in_use in db.session.execute(
+        select(Place, used).where(Place.session_id == session_id, Place.walk_in.is_(True))
+        .order_by(Place.number))]
+
+
+def last_place_number(session_id: int) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.max(Place.number), 0)).where(Place.session_id == session_id))
 
 
 def place_held(place_id: int) -> bool:
@@ -173,8 +198,10 @@ def _listing(sessions: list[ReceptionSession], now: datetime | None) -> dict:
 # --- one session ----------------------------------------------------------------------------------
 
 def session_with_leader(session_id: int) -> ReceptionSession | None:
+    """One session with its leader and its duty leader (值班领导)."""
     return db.session.scalar(
-        select(ReceptionSession).options(joinedload(ReceptionSession.leader))
+        select(ReceptionSession).options(joinedload(ReceptionSession.leader),
+                                         joinedload(ReceptionSession.duty_leader))
         .where(ReceptionSession.id == session_id))
 
 

@@ -32,7 +32,14 @@ from portal.identity import (
 )
 from portal.reception import queries, rules
 from portal.reception.lifecycle import BOOKING
-from portal.reception.models import PERSON_ACTIVE, Booking, Leader, Place, ReceptionSession
+from portal.reception.models import (
+    PERSON_ACTIVE,
+    PLACE_HOLDING,
+    Booking,
+    Leader,
+    Place,
+    ReceptionSession,
+)
 from portal.reception.window import booking_window, window_message
 from portal.reception.window import is_bookable as is_bookable
 
@@ -107,24 +114,51 @@ def field_problems(req: BookingRequest, leader: Leader, today: date,
     return reasons
 
 
-def create_booking(session_id: int, req: BookingRequest, now: datetime) -> Booking:
-    """Book the first free place of a session, or raise DomainError saying why not."""
+def create_booking(session_id: int, req: BookingRequest, now: datetime, *,
+                   walk_in: bool = False, actor=None) -> Booking:
+    """Book the first free place of a session, or raise DomainError saying why not.
+
+    ``walk_in``: staff register someone at the desk on the day (现场登记) — the same rules on
+    the person and the matter, a walk-in place, checked in at once (audited, by ``actor``)."""
     session = db.session.get(ReceptionSession, session_id)
     if session is None:
         raise DomainError("该接访场次不存在", status=404)
-    related, id_number = _admit(session, req, now)
-    booking = _take_place(session, req, id_number, related, now)
-    events.emit("booking.create", "booking", booking.id, audited=False,
-                code=booking.code, session=session.id)
+    related, id_number = _admit(session, req, now, walk_in)
+    booking = _take_place(session, req, id_number, related, now, walk_in)
+    if not walk_in:
+        events.emit("booking.create", "booking", booking.id, audited=False,
+                    code=booking.code, session=session.id)
+        return booking
+    events.emit("booking.walk_in", "booking", booking.id, actor=actor, code=booking.code,
+                session=session.id, place=booking.place_id)
+    BOOKING.fire(booking, "check_in", actor, now, code=booking.code, session=session.id,
+                 walk_in=True)
     return booking
 
 
-def _admit(session: ReceptionSession, req: BookingRequest, now: datetime) -> tuple[str, str]:
+def walk_in_refusal(session: ReceptionSession, today: date) -> str | None:
+    """Why nobody can be registered at the desk for this session now, or None."""
+    if session.status == "cancelled":
+        return "本场接访已取消，不能现场登记"
+    if session.status != "published":
+        return "本场尚未发布，不能现场登记"
+    if session.closed:
+        return "本场已结束，不能现场登记"
+    return "只能在接访当天现场登记" if session.day != today else None
+
+
+def _admit(session: ReceptionSession, req: BookingRequest, now: datetime,
+           walk_in: bool = False) -> tuple[str, str]:
     """Every rule before a place is taken; returns the canonical matter and ID numbers."""
     leader = db.session.get(Leader, session.leader_id)
     values = settings.current_values()
-    window = booking_window(session, calendar.WorkingCalendar(), values)
-    if message := window_message(session, window, now):
+    if walk_in:
+        # The person stands at the desk on the day: the online booking window is not theirs.
+        message = walk_in_refusal(session, now.date())
+    else:
+        message = window_message(session, booking_window(session, calendar.WorkingCalendar(),
+                                                         values), now)
+    if message:
         raise DomainError(message, status=409)
     reasons = field_problems(req, leader, now.date(), values)
     if reasons:
@@ -135,25 +169,39 @@ def _admit(session: ReceptionSession, req: BookingRequest, now: datetime) -> tup
                           status=409)
     id_number = normalise_id_number(req.id_number)
     id_hash = privacy.lookup_hash(id_number)
-    if until := suspended_until(id_hash, now.date(), values):
+    # The no-show suspension is about booking ahead and not coming; a walk-in has come (the
+    # refusal itself sends the citizen to register at the desk).
+    if not walk_in and (until := suspended_until(id_hash, now.date(), values)):
         raise DomainError(
             {"id_number": f"因多次预约后未到（爽约），该身份证号暂停预约至 {calendar.format_date(until)}。"
                           f"如有急事，请{bureau.current().reach()}现场登记。"},
             status=409,
         )
+    if walk_in:
+        _refuse_second_place(session.id, id_hash)
     if _active_booking_of(id_hash):
         raise DomainError({"id_number": _ONE_PER_PERSON}, status=409)
     return related, id_number
 
 
+def _refuse_second_place(session_id: int, id_hash: str) -> None:
+    """One place per person per session: someone who holds one is checked in on it."""
+    held = db.session.scalar(select(Booking.code).where(
+        Booking.session_id == session_id, Booking.id_hash == id_hash,
+        Booking.status.in_(PLACE_HOLDING)))
+    if held:
+        raise DomainError({"id_number": f"该来访人已预约本场（预约码 {held}），请直接签到"},
+                          status=409)
+
+
 def _take_place(session: ReceptionSession, req: BookingRequest, id_number: str, related: str,
-                now: datetime) -> Booking:
+                now: datetime, walk_in: bool = False) -> Booking:
     """Insert the booking on the first free place; the database refuses a place (or an ID
     number) someone took meanwhile, and the next free place is tried."""
     id_hash = privacy.lookup_hash(id_number)
     phone = normalise_phone(req.phone)
     for _attempt in range(5):
-        place = _first_free_place(session.id)
+        place = _first_free_place(session.id, walk_in)
         if place is None:
             break
         booking = BOOKING.new(
@@ -168,16 +216,24 @@ def _take_place(session: ReceptionSession, req: BookingRequest, id_number: str, 
                 db.session.add(booking)
         except IntegrityError:
             # Someone took this place (or booked with this ID) between our read and write.
+            if walk_in:
+                _refuse_second_place(session.id, id_hash)
             if _active_booking_of(id_hash):
                 raise DomainError({"id_number": _ONE_PER_PERSON}, status=409) from None
             continue
         return booking
+    if walk_in and not session.walk_in_places:
+        raise DomainError("本场未设现场登记名额（0 个），请先在本场页面增加名额", status=409)
+    if walk_in:
+        raise DomainError(f"本场现场登记名额已满（{session.walk_in_places} 个）", status=409)
     raise DomainError("本场接访名额已满，请选择其他场次", status=409)
 
 
-def _first_free_place(session_id: int) -> Place | None:
+def _first_free_place(session_id: int, walk_in: bool = False) -> Place | None:
+    """The first free place: a bookable one, or (``walk_in``) one kept for walk-ins."""
     query = (
-        select(Place).where(Place.session_id == session_id, ~queries.place_taken(Place.id))
+        select(Place).where(Place.session_id == session_id, Place.walk_in.is_(walk_in),
+                            ~queries.place_taken(Place.id))
         .order_by(Place.number).limit(1)
     )
     if db.session.get_bind().dialect.name == "postgresql":

@@ -15,9 +15,15 @@ from flask_login import current_user
 from portal import calendar, hypermedia
 from portal.access import role_required
 from portal.actions import perform
-from portal.forms import EmptyForm, choices
+from portal.forms import EmptyForm
 from portal.reception import lifecycle, management, queries
-from portal.reception.forms import LeaderForm, ReasonForm, SeriesForm, SessionForm
+from portal.reception.forms import (
+    LeaderForm,
+    ReasonForm,
+    SeriesForm,
+    SessionForm,
+    WalkInPlacesForm,
+)
 from portal.reception.models import Booking
 from portal.reception.window import short_window_warning
 
@@ -44,7 +50,8 @@ def dashboard():
     return hypermedia.render(
         "reception/staff/dashboard.html", sessions=sessions, show=show,
         free=queries.free_places(ids), totals=queries.total_places(ids),
-        calls=queries.call_count(), today=today, off_days=queries.off_calendar(sessions),
+        walk_ins_free=queries.free_places(ids, walk_in=True), calls=queries.call_count(),
+        today=today, off_days=queries.off_calendar(sessions),
         series=queries.series_sizes(sessions), holiday_reason=management.HOLIDAY_REASON,
     )
 
@@ -95,18 +102,7 @@ def leader_active(leader_id: int, action: str):
 # --- sessions -----------------------------------------------------------------------------------
 
 def _session_form(obj=None) -> SessionForm:
-    form = SessionForm(obj=obj)
-    form.leader_id.choices = choices([(0, "请选择")] + [
-        (lead.id, f"{lead.name}（{lead.post}）") for lead in queries.active_leaders()])
-    return form
-
-
-def _plan(form: SessionForm) -> management.SessionPlan:
-    return management.SessionPlan(
-        leader_id=form.leader_id.data, first_day=form.first_day.data,
-        start_time=form.start_time.data, end_time=form.end_time.data, place=form.place.data,
-        mode=form.mode.data, theme=form.theme.data or "", slot_minutes=form.slot_minutes.data,
-        weeks=form.weeks.data or 1, publish=form.publish.data)
+    return SessionForm(obj=obj).with_leaders(queries.active_leaders())
 
 
 def _warn_short_windows(sessions, url: str) -> Response:
@@ -139,7 +135,7 @@ def session_new():
     if not form.validate_on_submit():
         return page(_form_status())
     return perform(
-        lambda: management.create_sessions(_plan(form), current_user, calendar.now()),
+        lambda: management.create_sessions(form.plan(), current_user, calendar.now()),
         success=lambda result: _warn_short_windows(result[0], url_for("reception_staff.dashboard")),
         done=_created, form=form, failure=lambda _error: page(422))
 
@@ -159,7 +155,7 @@ def session_edit(session_id: int):
     if not form.validate_on_submit():
         return page(_form_status())
     return perform(
-        lambda: management.update_session(session_row, _plan(form), current_user, calendar.now()),
+        lambda: management.update_session(session_row, form.plan(), current_user, calendar.now()),
         success=lambda _: _warn_short_windows(
             [session_row], url_for("reception_staff.session_view", session_id=session_id)),
         done="场次已修改", form=form, failure=lambda _error: page(422))
@@ -176,9 +172,8 @@ def _staff_session_page(session_id: int, revealed: dict[int, str]):
     return hypermedia.render(
         "reception/staff/session.html", s=session_row, bookings=bookings, window=window,
         short_window=short_window_warning(session_row, window, calendar.now()),
-        marks=queries.satisfied_marks(bookings),
-        free=queries.free_places([session_id])[session_id],
-        total=queries.total_places([session_id])[session_id],
+        marks=queries.satisfied_marks(bookings), **queries.place_counts(session_id),
+        walk_in_form=WalkInPlacesForm(places=session_row.walk_in_places),
         can_edit=lifecycle.edit_refusal(session_row) is None,
         # The rows ask the lifecycle which actions are open; this spares a query per row.
         held_places=queries.held_places(bookings),
@@ -346,10 +341,8 @@ def free_count(session_id: int):
     if not hypermedia.is_fragment_request():
         return hypermedia.see_other(url_for("reception_staff.session_view", session_id=session_id))
     session_row = queries.session_by_id(session_id) or abort(404)
-    return hypermedia.render(
-        "reception/staff/session.html", "free_places", s=session_row,
-        free=queries.free_places([session_id])[session_id],
-        total=queries.total_places([session_id])[session_id])
+    return hypermedia.render("reception/staff/session.html", "free_places", s=session_row,
+                             **queries.place_counts(session_id))
 
 
 def _booking_row(booking: Booking, error_message: str | None, revealed: str | None = None):

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, flash, request, session, url_for
+from flask_login import current_user
 
 from portal import calendar, hypermedia, request_guard, settings
 from portal.actions import perform
-from portal.errors import DomainError, apply_to_form
+from portal.errors import DomainError
 from portal.extensions import limiter
-from portal.forms import choices
 from portal.identity import id_number_error, phone_error
 from portal.reception import documents, lifecycle, queries, rules, services
 from portal.reception.forms import BookingForm, CancelForm, LookupForm
@@ -31,6 +31,7 @@ LEGACY_RECEIPTS_KEY = "receipts"  # earlier versions kept up to five codes: drop
 # one over to the next page.
 LANDING = "main"
 WEEKS_AHEAD = 8
+DESK_ROLES = ("reception", "admin")
 
 
 # --- public: schedule --------------------------------------------------------------------------
@@ -111,18 +112,7 @@ def _session_page(session_row: ReceptionSession, form: BookingForm, status: int 
 
 
 def _booking_form(session_row: ReceptionSession) -> BookingForm:
-    form = BookingForm()
-    form.category.choices = choices([("", "请选择")] + [
-        (c, c) for c in CATEGORIES if c in session_row.leader.categories])
-    return form
-
-
-def _booking_request(form: BookingForm) -> services.BookingRequest:
-    return services.BookingRequest(
-        name=form.name.data or "", id_number=form.id_number.data or "",
-        phone=form.phone.data or "", category=form.category.data or "",
-        summary=form.summary.data or "", party_size=form.party_size.data or 0,
-        related_matter_no=form.related_matter_no.data or "")
+    return BookingForm().for_leader(session_row.leader)
 
 
 def _booked(booking: Booking) -> Response:
@@ -138,12 +128,8 @@ def session_detail(session_id: int):
     form = _booking_form(session_row)
     if request.method == "GET":
         return _session_page(session_row, form)
-    req = _booking_request(form)
-    if not form.validate_on_submit():
-        # Show every problem at once, not only those WTForms found first.
-        problems = services.field_problems(req, session_row.leader, calendar.now().date())
-        apply_to_form(form, DomainError({k: v for k, v in problems.items()
-                                         if not getattr(form, k).errors}))
+    req = form.booking_request()
+    if not form.validate_with_rules(session_row.leader, calendar.now().date()):
         return _session_page(session_row, form, status=422)
     return perform(
         # Called through the module: tests replace services.create_booking.
@@ -224,8 +210,19 @@ def _receipt_page(booking: Booking, cancel_form: CancelForm, status: int = 200,
     )
 
 
+def _to_desk(code: str | None) -> Response | None:
+    """On a logged-in reception (or admin) device the receipt's QR address opens the desk's
+    check-in page for that code; everyone else gets the citizen's page (None)."""
+    code = services.normalise_code(code or "")
+    if not code or not current_user.is_authenticated or current_user.role not in DESK_ROLES:
+        return None
+    return hypermedia.see_other(url_for("reception_desk.checkin_page", code=code))
+
+
 @public_bp.get("/bookings/<code>")
 def receipt(code: str):
+    if (desk := _to_desk(code)) is not None:
+        return desk
     booking = _authorised_booking(code)
     if booking is None:
         return _phone_needed(code)
@@ -297,6 +294,9 @@ def cancel(code: str):
 @limiter.limit("20 per 10 minutes", methods=["POST"])
 def lookup():
     form = LookupForm()
+    # The receipt's QR code encodes this address (documents.lookup_url).
+    if request.method == "GET" and (desk := _to_desk(request.args.get("code"))) is not None:
+        return desk
     if request.method == "GET":
         form.code.data = services.normalise_code(request.args.get("code", ""))
         return hypermedia.render("reception/lookup.html", form=form, need_phone=False)
