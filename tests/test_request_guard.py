@@ -8,8 +8,10 @@ each with a Chinese message, no traceback in the log, and no row written.
 """
 from __future__ import annotations
 
+import importlib
 import inspect
 import logging
+import pkgutil
 from datetime import date
 
 import pytest
@@ -18,9 +20,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.core import UnboundField
 
-import portal.accounts.forms
-import portal.evaluation.forms
-import portal.reception.forms
+import portal
 from portal import config, create_app
 from portal import forms as portal_forms
 from portal.extensions import db
@@ -300,10 +300,14 @@ def test_the_paper_count_form_refuses_huge_numbers(client, auth, clock, errors_l
 
 
 def _form_classes():
-    for module in (portal.reception.forms, portal.evaluation.forms, portal.accounts.forms):
-        for _name, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, portal_forms.PortalForm):
-                yield cls
+    """Every form of the portal, wherever it is defined (a new module's forms included)."""
+    for info in pkgutil.walk_packages(portal.__path__, "portal."):
+        importlib.import_module(info.name)
+    pending = [portal_forms.PortalForm]
+    while pending:
+        for cls in pending.pop().__subclasses__():
+            pending.append(cls)
+            yield cls
 
 
 def test_every_form_uses_the_bounded_fields():

@@ -26,7 +26,7 @@ ACTIONS: dict[str, str] = {
     "booking.correct_attended": "更正为已签到", "booking.correct_absent": "更正为爽约",
     "booking.notified": "已通知来访人",
     "booking.reveal_id": "查看完整身份证号", "booking.walk_in": "现场登记",
-    "session.walk_in_places": "调整现场登记名额",
+    "session.walk_in_places": "调整现场登记名额", "session.duty_leader": "更换值班领导",
     # casework: reception records, hand-over and supervision, exports
     "record.create": "填写接谈记录", "record.update": "修改接谈记录",
     "handover.create": "交办", "handover.extend": "交办事项延期", "handover.progress": "记录办理进展",

@@ -82,6 +82,13 @@ def _reception_day(booking, context: Context) -> str | None:
     return None
 
 
+def _booked_online(booking, _context: Context) -> str | None:
+    """A walk-in was registered at the desk in person: there is no appointment to miss."""
+    if queries.place_by_id(booking.place_id).walk_in:
+        return "现场登记的来访人已在现场登记，不记爽约"
+    return None
+
+
 def _place_still_free(booking, context: Context) -> str | None:
     """Re-confirming a booking that let its place go (declined) needs the place to be free.
     A page listing a session's bookings passes ``held_places`` so no row asks the database."""
@@ -142,13 +149,14 @@ BOOKING = Lifecycle(
         _t("check_in", {"pending", "confirmed", "no_show"}, "checked_in", "签到",
            guards=[_session_not_cancelled, _day_open, _reception_day]),
         _t("no_show", {"confirmed", "checked_in"}, "no_show", "爽约",
-           guards=[_session_not_cancelled, _day_open, _reception_day]),
+           guards=[_session_not_cancelled, _day_open, _reception_day, _booked_online]),
         _t("decline", {"pending", "confirmed"}, "declined", "不通过",
            guards=[_session_not_cancelled, _day_open]),
         # After the day is closed: a reasoned, audited correction of the day's record (the
         # reason is required by the service and recorded in the event).
         _t("correct_attended", {"no_show"}, "checked_in", "更正为已签到", guards=[_day_closed]),
-        _t("correct_absent", {"checked_in"}, "no_show", "更正为爽约", guards=[_day_closed]),
+        _t("correct_absent", {"checked_in"}, "no_show", "更正为爽约",
+           guards=[_day_closed, _booked_online]),
         # The citizen's own cancelling, with the code and phone number.
         _t("cancel", PERSON_ACTIVE, "cancelled", "取消", roles=(),
            guards=[_citizen_only, _before_cutoff], audited=False),

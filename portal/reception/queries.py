@@ -221,6 +221,11 @@ def session_by_id(session_id: int) -> ReceptionSession | None:
     return db.session.get(ReceptionSession, session_id)
 
 
+def place_by_id(place_id: int) -> Place | None:
+    """Through the identity map: free when the booking was loaded with its place."""
+    return db.session.get(Place, place_id)
+
+
 def session_bookings(session_id: int) -> list[Booking]:
     """A session's bookings in reception order: those holding a place first, by place."""
     return list(db.session.scalars(

@@ -196,3 +196,15 @@ def test_close_past_and_the_day_view_agree_on_no_shows(app, client, auth, clock,
     assert "暂停预约" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Booking.id)).where(
         Booking.session_id == later.id)) == 0
+
+
+def test_a_walk_in_is_never_a_no_show(app, client, auth, clock):
+    session = factories.session(day=DAY, walk_ins=1)
+    clock.set(datetime(2026, 11, 23, 9, 0))
+    walk_in = factories.walk_in(session, name="陈刚")
+    auth.login("reception")
+    rows = _day_rows(client, session.id)
+    assert "爽约" not in rows[walk_in.code]
+    refused = client.post(f"/staff/reception/day/bookings/{walk_in.id}/no_show")
+    assert refused.status_code in (303, 409)
+    assert _status(walk_in.id) == "checked_in"
