@@ -1,6 +1,8 @@
 """The reception desk on the day (a tablet at the desk): check in by booking code — typed, or
 the receipt's QR address opened on a logged-in desk device (``views.receipt`` sends it here) —
-one booking's desk page, walk-in registration (现场登记) and the session's walk-in places.
+one booking's desk page, walk-in registration (现场登记), the session's walk-in places and its
+duty leader (值班领导, changeable after bookings too; the session page and the day view both
+show its small form: ``duty_leader_form``, a template global).
 
 Reads go through ``reception.queries``; every change runs through ``actions.perform``.
 """
@@ -15,8 +17,14 @@ from portal.accounts.sessions import safe_next_path
 from portal.actions import perform
 from portal.errors import DomainError
 from portal.forms import EmptyForm
-from portal.reception import lifecycle, management, queries, services
-from portal.reception.forms import CheckInForm, ReasonForm, WalkInForm, WalkInPlacesForm
+from portal.reception import desk, lifecycle, management, queries, services
+from portal.reception.forms import (
+    CheckInForm,
+    DutyLeaderForm,
+    ReasonForm,
+    WalkInForm,
+    WalkInPlacesForm,
+)
 
 desk_bp = Blueprint("reception_desk", __name__, url_prefix="/staff/reception")
 STAFF = ("reception",)
@@ -54,8 +62,8 @@ def check_in_code():
         return _checkin_refused(form, DomainError({"code": "请填写预约码（8 位）"}))
     back = safe_next_path(form.next.data)
     return perform(
-        lambda: management.check_in_by_code(form.code.data, form.session_id.data, current_user,
-                                            calendar.now()),
+        lambda: desk.check_in_by_code(form.code.data, form.session_id.data, current_user,
+                                      calendar.now()),
         success=lambda b: hypermedia.see_other(
             back or url_for("reception_desk.checkin_page", code=b.code)),
         done=lambda b: f"预约码 {b.code}（{b.name}）已签到",
@@ -164,7 +172,43 @@ def walk_in_places(session_id: int):
         flash(next(iter(form.errors.values()))[0], "error")
         return hypermedia.see_other(back)
     return perform(
-        lambda: management.set_walk_in_places(session_row, form.places.data, current_user,
-                                              calendar.now()),
+        lambda: desk.set_walk_in_places(session_row, form.places.data, current_user,
+                                        calendar.now()),
         success=lambda _: hypermedia.see_other(back),
         done=lambda n: f"现场登记名额已调整为 {n} 个", back=back)
+
+
+# --- the duty leader --------------------------------------------------------------------------------
+
+@desk_bp.app_context_processor
+def _duty_leader_form_global():
+    return {"duty_leader_form": duty_leader_form}
+
+
+def duty_leader_form(session_row) -> DutyLeaderForm | None:
+    """The small 更换值班领导 form of a session (its current duty leader chosen), for the
+    templates; None when the session can no longer be edited (cancelled, or its day closed).
+    The templates write its CSRF token and ``next`` themselves."""
+    if lifecycle.edit_refusal(session_row) is not None:
+        return None
+    form = DutyLeaderForm(formdata=None, duty_leader_id=session_row.duty_leader_id)
+    return form.with_leaders(queries.active_leaders(), queries.leader(session_row.duty_leader_id))
+
+
+@desk_bp.post("/sessions/<int:session_id>/duty-leader")
+@role_required(*STAFF)
+def duty_leader(session_id: int):
+    session_row = queries.session_by_id(session_id) or abort(404)
+    form = DutyLeaderForm()
+    back = _next(form.next.data, url_for("reception_staff.session_view", session_id=session_id))
+    if not form.validate_on_submit():  # missing, or not an id at all (CSRF is checked before)
+        flash("请选择在任的值班领导", "error")
+        return hypermedia.see_other(back)
+    was = session_row.duty_leader_id
+    return perform(
+        lambda: desk.set_duty_leader(session_row, form.duty_leader_id.data, current_user,
+                                     calendar.now()),
+        success=lambda _: hypermedia.see_other(back),
+        done=lambda leader: (f"值班领导已改为 {leader.name}" if leader.id != was
+                             else f"值班领导仍为 {leader.name}，未作更改"),
+        back=back)

@@ -104,6 +104,23 @@ class WalkInPlacesForm(PortalForm):
     next = HiddenField()
 
 
+class DutyLeaderForm(PortalForm):
+    """更换值班领导, also once the session is booked (``desk.set_duty_leader``)."""
+
+    duty_leader_id = SelectField("值班领导", coerce=bounded_int, validate_choice=False,
+                                 validators=[InputRequired("请选择值班领导")])
+    next = HiddenField()
+
+    def with_leaders(self, leaders, current) -> DutyLeaderForm:
+        """The serving leaders; the current duty leader stays offered (and chosen) even when
+        no longer serving, so that the form never shows someone else as the current one."""
+        offered = list(leaders) + ([current] if current and not current.active else [])
+        self.duty_leader_id.choices = choices(
+            (lead.id, f"{lead.name}（{lead.post}）" + ("" if lead.active else "，已停用"))
+            for lead in offered)
+        return self
+
+
 class LookupForm(PortalForm):
     code = StringField("预约码", filters=[canonical], render_kw=TYPED_CODE,
                        validators=[DataRequired("请填写预约码"),

@@ -1,5 +1,6 @@
 """The reception desk on the day (issue 8): walk-ins through the booking service, walk-in places,
 check-in by typed code and by the receipt's QR address, the duty leader."""
+import json
 from datetime import date, datetime, time
 
 import pytest
@@ -9,7 +10,7 @@ from portal import audit, calendar, create_app, privacy
 from portal.errors import DomainError
 from portal.evaluation.models import Matter
 from portal.extensions import db
-from portal.reception import management, queries
+from portal.reception import desk, management, queries
 from portal.reception.models import Booking, Place, ReceptionSession
 from tests import factories
 from tests.conftest import base_config
@@ -80,23 +81,23 @@ def test_walk_in_places_follow_the_bookable_ones_and_are_never_offered_online(ap
 def test_set_walk_in_places_adds_and_removes_free_ones_within_bounds(app, clock):
     session = today_session(walk_ins=2)
     first = factories.walk_in(session)  # taken places: the number still changes on the day
-    assert management.set_walk_in_places(session, 4, factories.STAFF, clock.current) == 4
+    assert desk.set_walk_in_places(session, 4, factories.STAFF, clock.current) == 4
     db.session.commit()
     assert queries.place_counts(session.id)["walk_in_total"] == 4
     numbers = db.session.scalars(select(Place.number).where(
         Place.session_id == session.id, Place.walk_in.is_(True)).order_by(Place.number)).all()
     assert numbers == [4, 5, 6, 7]
-    management.set_walk_in_places(session, 1, factories.STAFF, clock.current)
+    desk.set_walk_in_places(session, 1, factories.STAFF, clock.current)
     db.session.commit()
     kept = db.session.scalars(select(Place.id).where(Place.session_id == session.id,
                                                      Place.walk_in.is_(True))).all()
     assert kept == [first.place_id] and session.walk_in_places == 1
     with pytest.raises(DomainError, match="名额不能少于 1 个"):
-        management.set_walk_in_places(session, 0, factories.STAFF, clock.current)
+        desk.set_walk_in_places(session, 0, factories.STAFF, clock.current)
     db.session.rollback()
     for bad in (31, -1, None):
         with pytest.raises(DomainError, match="0–30"):
-            management.set_walk_in_places(session, bad, factories.STAFF, clock.current)
+            desk.set_walk_in_places(session, bad, factories.STAFF, clock.current)
         db.session.rollback()
     assert actions().count("session.walk_in_places") == 2
 
@@ -108,7 +109,7 @@ def test_set_walk_in_places_refused_on_a_cancelled_or_closed_session(app, clock)
     db.session.commit()
     for session, message in ((cancelled, "已取消"), (closed, "已结束")):
         with pytest.raises(DomainError, match=message):
-            management.set_walk_in_places(session, 5, factories.STAFF, clock.current)
+            desk.set_walk_in_places(session, 5, factories.STAFF, clock.current)
         db.session.rollback()
 
 
@@ -340,7 +341,7 @@ def test_desk_posts_without_csrf_are_400_and_change_nothing(tmp_path, database_u
     app = create_app({**base_config(tmp_path, database_url), "WTF_CSRF_ENABLED": True})
     with app.app_context():
         made = book_earlier(today_session(), clock)
-        session_id = made.session_id
+        session_id, other = made.session_id, factories.leader("周建国")
         client = app.test_client()
         login = client.get("/staff/login").text
         token = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
@@ -349,10 +350,14 @@ def test_desk_posts_without_csrf_are_400_and_change_nothing(tmp_path, database_u
         for url, data in (("/staff/reception/checkin", {"code": made.code}),
                           (f"/staff/reception/sessions/{session_id}/walk-ins/new", walk_in_form()),
                           (f"/staff/reception/sessions/{session_id}/walk-in-places",
-                           {"places": "9"})):
+                           {"places": "9"}),
+                          (f"/staff/reception/sessions/{session_id}/duty-leader",
+                           {"duty_leader_id": other.id})):
             assert client.post(url, data=data).status_code == 400, url
         assert db.session.get(Booking, made.id).status == "pending" and bookings() == 1
         assert db.session.get(ReceptionSession, session_id).walk_in_places == 2
+        assert db.session.get(ReceptionSession, session_id).duty_leader_id != other.id
+        assert "session.duty_leader" not in actions()
         db.session.remove()
         db.engine.dispose()
 
@@ -393,3 +398,137 @@ def test_duty_leader_is_saved_and_shown(client, auth):
                        data={**data, "duty_leader_id": receiving.id, "walk_in_places": "31",
                              "first_day": "2026-11-30"})
     assert edit.status_code == 422 and "现场登记名额为 0–30 个" in edit.text
+
+
+# --- changing the duty leader at any time (desk.set_duty_leader) ------------------------------------
+
+def duty_url(session) -> str:
+    return f"/staff/reception/sessions/{session.id}/duty-leader"
+
+
+def duty_entries() -> list[dict]:
+    return [json.loads(e.detail) for e in db.session.scalars(
+        select(audit.AuditEntry).where(audit.AuditEntry.action == "session.duty_leader")
+        .order_by(audit.AuditEntry.id))]
+
+
+def test_the_duty_leader_changes_after_bookings_audited_with_before_and_after(client, auth, clock):
+    session = today_session()
+    book_earlier(session, clock)
+    other = factories.leader("周建国")
+    edit = management.SessionPlan(leader_id=session.leader_id, first_day=TODAY,
+                                  start_time=time(14, 0), end_time=time(15, 0), place="县人民来访接待中心",
+                                  walk_in_places=2, duty_leader_id=other.id)
+    with pytest.raises(DomainError, match="本场已有预约"):  # why this form exists
+        management.update_session(session, edit, factories.STAFF, clock.current)
+    db.session.rollback()
+    auth.login()
+    page = client.get(f"/staff/reception/sessions/{session.id}").text
+    assert "更换值班领导" in page and f'<option selected value="{session.leader_id}">' in page
+    assert f'<option value="{other.id}">周建国（副县长）</option>' in page
+    done = client.post(duty_url(session), data={"duty_leader_id": other.id})
+    assert done.status_code == 303
+    assert done.headers["Location"] == f"/staff/reception/sessions/{session.id}"
+    page = client.get(done.headers["Location"]).text
+    assert "值班领导已改为 周建国" in page and f'<option selected value="{other.id}">' in page
+    assert db.session.get(ReceptionSession, session.id).duty_leader_id == other.id
+    assert duty_entries() == [{"before": "刘海涛", "after": "周建国"}]
+    assert bookings() == 1
+
+
+def test_choosing_the_same_duty_leader_records_nothing(client, auth):
+    session = today_session()
+    auth.login()
+    done = client.post(duty_url(session), data={"duty_leader_id": session.duty_leader_id},
+                       follow_redirects=True)
+    assert "值班领导仍为 刘海涛，未作更改" in done.text
+    assert duty_entries() == []
+
+
+def test_an_unknown_or_inactive_duty_leader_is_refused_and_nothing_changes(client, auth, clock):
+    session = today_session()
+    before = session.duty_leader_id
+    retired = factories.leader("周建国")
+    management.set_leader_active(retired, False, factories.STAFF)
+    db.session.commit()
+    for leader_id in (retired.id, 9999, 0, None):
+        with pytest.raises(DomainError) as caught:
+            desk.set_duty_leader(session, leader_id, factories.STAFF, clock.current)
+        db.session.rollback()
+        assert caught.value.status == 422
+        assert caught.value.reasons == {"duty_leader_id": "请选择在任的值班领导"}
+    auth.login()
+    assert "周建国" not in client.get(f"/staff/reception/sessions/{session.id}").text
+    for value in (retired.id, 9999, "abc", 2**40, ""):
+        answer = client.post(duty_url(session), data={"duty_leader_id": value})
+        assert answer.status_code == 303, value
+        flashed = client.get(answer.headers["Location"]).text
+        assert '<div class="flash flash-error" role="alert">请选择在任的值班领导</div>' in flashed
+    assert db.session.get(ReceptionSession, session.id).duty_leader_id == before
+    assert duty_entries() == []
+
+
+def test_the_duty_leader_of_a_cancelled_or_closed_session_stays(client, auth, clock):
+    cancelled, closed = today_session(), today_session()
+    other = factories.leader("周建国")
+    management.cancel_session(cancelled, "会议冲突", factories.STAFF, clock.current)
+    management.close_session(closed, factories.STAFF, clock.current)
+    db.session.commit()
+    for session, message in ((cancelled, "已取消"), (closed, "已结束")):
+        with pytest.raises(DomainError, match=message) as caught:
+            desk.set_duty_leader(session, other.id, factories.STAFF, clock.current)
+        db.session.rollback()
+        assert caught.value.status == 409
+    auth.login()
+    for session, message in ((cancelled, "已取消的场次不能修改"), (closed, "本场已结束，不能修改")):
+        assert "更换值班领导" not in client.get(f"/staff/reception/sessions/{session.id}").text
+        assert "更换值班领导" not in client.get(f"/staff/reception/sessions/{session.id}/day").text
+        answer = client.post(duty_url(session), data={"duty_leader_id": other.id},
+                             follow_redirects=True)
+        assert message in answer.text
+        assert db.session.get(ReceptionSession, session.id).duty_leader_id != other.id
+    assert duty_entries() == []
+
+
+def test_only_reception_staff_change_the_duty_leader(client, auth):
+    session, other = today_session(), factories.leader("周建国")
+    auth.login("evaluation")
+    assert client.post(duty_url(session), data={"duty_leader_id": other.id}).status_code == 403
+    assert db.session.get(ReceptionSession, session.id).duty_leader_id != other.id
+    assert client.post("/staff/reception/sessions/9999/duty-leader",
+                       data={"duty_leader_id": other.id}).status_code == 403
+    auth.logout()
+    auth.login()
+    assert client.post("/staff/reception/sessions/9999/duty-leader",
+                       data={"duty_leader_id": other.id}).status_code == 404
+
+
+def test_the_day_view_changes_the_duty_leader_and_returns_there(client, auth):
+    session, other = today_session(), factories.leader("周建国")
+    day = f"/staff/reception/sessions/{session.id}/day"
+    auth.login()
+    page = client.get(day).text
+    form = page[page.index('class="inline day-duty-leader"'):]
+    form = form[:form.index("</form>")]
+    assert f'action="{duty_url(session)}"' in page and f'name="next" value="{day}"' in form
+    assert f'<option selected value="{session.leader_id}">' in form
+    done = client.post(duty_url(session), data={"duty_leader_id": other.id, "next": day})
+    assert done.status_code == 303 and done.headers["Location"] == day
+    back = client.get(day).text
+    assert "值班领导已改为 周建国" in back and "周建国（副县长）" in back
+    evil = client.post(duty_url(session), data={"duty_leader_id": session.leader_id,
+                                                "next": "//evil.example/"})
+    assert evil.headers["Location"] == f"/staff/reception/sessions/{session.id}"
+    assert [e["after"] for e in duty_entries()] == ["周建国", "刘海涛"]
+
+
+def test_a_duty_leader_no_longer_serving_stays_shown_as_the_current_one(client, auth):
+    duty = factories.leader("周建国")
+    session = today_session(duty_leader=duty)
+    management.set_leader_active(duty, False, factories.STAFF)
+    db.session.commit()
+    auth.login()
+    page = client.get(f"/staff/reception/sessions/{session.id}").text
+    assert f'<option selected value="{duty.id}">周建国（副县长），已停用</option>' in page
+    kept = client.post(duty_url(session), data={"duty_leader_id": duty.id}, follow_redirects=True)
+    assert "值班领导仍为 周建国，未作更改" in kept.text and duty_entries() == []
