@@ -130,10 +130,12 @@ class BoundedIntegerConverter(IntegerConverter):
 def _connect_domains() -> None:
     """What one domain tells or asks another, wired once here."""
     from portal.casework.lifecycle import guard_reception
+    from portal.notify import messages as notify_messages
 
     # Side effects of domain events run in the same transaction as the change.
     events.subscribe("", audit.record_event)
     guard_reception()  # a visitor with a reception record cannot become 爽约
+    notify_messages.subscribe()  # messages to citizens, written with the change
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -143,10 +145,12 @@ def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.casework.day_views import bp as casework_day
     from portal.casework.export_views import bp as casework_exports
+    from portal.casework.public_views import bp as casework_public
     from portal.casework.views import bp as casework_supervision
     from portal.evaluation.views import panel_bp as evaluation_panel
     from portal.evaluation.views import public_bp as evaluation_public
     from portal.evaluation.views import staff_bp as evaluation_staff
+    from portal.notify.views import bp as notify_bp
     from portal.reception.desk_views import desk_bp as reception_desk
     from portal.reception.staff_views import staff_bp as reception_staff
     from portal.reception.views import public_bp as reception_public
@@ -163,6 +167,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(casework_day)
     app.register_blueprint(casework_supervision)
     app.register_blueprint(casework_exports)
+    app.register_blueprint(notify_bp)
+    app.register_blueprint(casework_public)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "请先登录"
 

@@ -14,6 +14,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(audit_group)
     app.cli.add_command(reception_group)
+    from portal.notify.cli import notify_group
+
+    app.cli.add_command(notify_group)
 
 
 @click.group(help="Staff accounts.")
@@ -79,3 +82,13 @@ def close_past():
     closed = close_past_sessions(calendar.now().date())
     db.session.commit()
     click.echo(f"closed {closed} sessions")
+
+
+@reception_group.command("offers-expire")
+def offers_expire():
+    """Run every few minutes: 候补 offers not confirmed in time lapse; their places go to the next."""
+    from portal.reception.waitlist import lapse_offers
+
+    lapsed = lapse_offers(calendar.now())
+    db.session.commit()
+    click.echo(f"lapsed {lapsed} offers")

@@ -65,6 +65,10 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
         "STAFF_SESSION_IDLE": timedelta(minutes=int(env.get("STAFF_IDLE_MINUTES", "15"))),
+        # Citizen notifications (the channel itself is a setting): secrets only.
+        "NOTIFY_WEBHOOK_SECRET": env.get("NOTIFY_WEBHOOK_SECRET", ""),
+        "NOTIFY_SMTP_USER": env.get("NOTIFY_SMTP_USER", ""),
+        "NOTIFY_SMTP_PASSWORD": env.get("NOTIFY_SMTP_PASSWORD", ""),
     }
 
 

@@ -61,12 +61,15 @@ class Context:
 class Lifecycle:
     def __init__(self, name: str, statuses: dict[str, str], transitions: Iterable[Transition],
                  initial: str, object_type: str | None = None,
-                 wrong_status: dict[str, str | Callable] | None = None):
+                 wrong_status: dict[str, str | Callable] | None = None,
+                 entries: Iterable[str] = ()):
         """``wrong_status`` keeps the wording people already know for an event refused
         because of the record's status: event -> message with ``{status}`` (the current
-        status' label), or a function of the record."""
+        status' label), or a function of the record. ``entries``: statuses other than the
+        initial one a new record may start in (a waiting-list entry)."""
         self.name = name
         self.initial = initial
+        self.entries = frozenset(entries) | {initial}
         self.wrong_status = wrong_status or {}
         self.object_type = object_type or name
         self.statuses = statuses
@@ -75,8 +78,8 @@ class Lifecycle:
             unknown = (set(t.sources) | {t.target}) - set(statuses)
             if unknown:
                 raise ValueError(f"{name}.{t.event}: unknown statuses {sorted(unknown)}")
-        if initial not in statuses:
-            raise ValueError(f"{name}: unknown initial status {initial}")
+        if not self.entries <= set(statuses):
+            raise ValueError(f"{name}: unknown entry statuses {sorted(self.entries - set(statuses))}")
         # Guards other domains add to a transition: a record kept elsewhere that forbids it
         # (casework: a visitor with a reception record cannot become 爽约).
         self.added_guards: dict[str, list[Guard]] = {}
@@ -88,9 +91,13 @@ class Lifecycle:
         if guard not in guards:
             guards.append(guard)
 
-    def new(self, model, **fields):
-        """A new record of ``model`` in the initial status (the other way a status is set)."""
-        return model(status=self.initial, **fields)
+    def new(self, model, status: str | None = None, **fields):
+        """A new record of ``model`` in the initial status, or in one of the declared entry
+        statuses (the other way a status is set)."""
+        status = status or self.initial
+        if status not in self.entries:
+            raise ValueError(f"{self.name}: a new record cannot start as {status}")
+        return model(status=status, **fields)
 
     def history(self, status: str, **fields) -> dict:
         """Fields for a record whose status comes from recorded history (the demo county, an

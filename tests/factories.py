@@ -107,3 +107,17 @@ def recorded_no_show(clock, number: str, day: date):
         "created_at": calendar.now(), "updated_at": calendar.now()})
     db.session.add(booking)
     db.session.commit()
+
+
+def join(session_obj, **overrides):
+    """A waiting-list entry (候补) of a full session."""
+    made = services.join_waitlist(session_obj.id, booking_request(**overrides), calendar.now())
+    db.session.commit()
+    return made
+
+
+def full_session(places: int = 3, **fields) -> tuple[ReceptionSession, list[Booking]]:
+    """A session whose ``places`` bookable places are all booked (20-minute places from 9:00)."""
+    end = (datetime(2000, 1, 1, 9) + timedelta(minutes=20 * places)).time()
+    made = session(end=end, **fields)
+    return made, [book(made, phone=phone()) for _ in range(places)]

@@ -71,6 +71,7 @@ DETAIL_KEYS: dict[str, str] = {
     "days": "延期天数", "noted_on": "日期", "method": "方式", "concluded_on": "办结日期",
     "late_days": "超期天数", "code": "预约码", "walk_in": "现场登记", "kind": "类型",
     "start": "开始日期", "end": "结束日期", "revealed": "含完整身份证号和手机号码", "rows": "行数",
+    "lapsed": "候补失效",
 }
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,6 +41,7 @@ CHANNELS = {
 }
 HANDOVER_STATUSES = {"open": "办理中", "concluded": "已办结"}
 NOTE_KINDS = {"progress": "办理进展", "reminder": "催办"}
+RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 REMINDER_METHODS = {"phone": "电话催办", "written": "书面催办", "visit": "上门督办"}
 
 
@@ -125,6 +127,8 @@ class HandOver(db.Model):
             " AND concluded_on >= handed_on)",
             name="conclusion"),
         Index("ix_handover_status_due_on", "status", "due_on"),
+        # The rating's foreign key points at (id, 'concluded'): only a concluded case is rated.
+        UniqueConstraint("id", "status"),
         Index("ix_handover_unit_id_status", "unit_id", "status"),
     )
 
@@ -186,3 +190,28 @@ class HandOverNote(db.Model):
     @property
     def kind_label(self) -> str:
         return REMINDER_METHODS[self.method] if self.method else NOTE_KINDS[self.kind]
+
+
+class HandOverRating(db.Model):
+    """The citizen's rating of how a concluded case was handled (满意 / 基本满意 / 不满意): once."""
+
+    __tablename__ = "handover_rating"
+    __table_args__ = (
+        ForeignKeyConstraint(["handover_id", "handover_status"], ["handover.id", "handover.status"],
+                             name="fk_handover_rating_handover_concluded"),
+        CheckConstraint("handover_status = 'concluded'", name="handover_concluded"),
+        CheckConstraint(_in("rating", RATINGS), name="rating"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(unique=True)  # once
+    handover_status: Mapped[str] = mapped_column(String(12), default="concluded")
+    rating: Mapped[str] = mapped_column(String(20))
+    comment_cipher: Mapped[str] = mapped_column(Text)  # optional comment, encrypted ("" too)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    comment = privacy.decrypted("comment_cipher")
+
+    @property
+    def rating_label(self) -> str:
+        return RATINGS[self.rating]

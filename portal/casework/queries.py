@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
-from portal.casework.models import HandOver, HandOverNote, ReceptionRecord, Unit
+from portal.casework.models import RATINGS, HandOver, HandOverNote, HandOverRating, ReceptionRecord, Unit
 from portal.extensions import db
 from portal.reception.models import Booking, Leader, ReceptionSession
 
@@ -54,6 +54,11 @@ class SupervisionRow:
     unit: str
     last_progress: date | None
     reminders: int
+    rating: str | None = None  # 群众评价, once concluded and rated
+
+    @property
+    def rating_label(self) -> str:
+        return RATINGS.get(self.rating or "", "")
 
 
 def _last_progress():
@@ -88,8 +93,9 @@ def supervision_page(unit_id: int | None, state: str, urgent: bool, today: date,
     total = db.session.scalar(select(func.count(HandOver.id)).where(*criteria))
     query = (
         select(HandOver, Booking.name, Booking.code, Leader.name, ReceptionSession.day,
-               Unit.name, _last_progress(), _reminder_count())
+               Unit.name, _last_progress(), _reminder_count(), HandOverRating.rating)
         .join(Unit, Unit.id == HandOver.unit_id)
+        .outerjoin(HandOverRating, HandOverRating.handover_id == HandOver.id)
         .join(ReceptionRecord, ReceptionRecord.id == HandOver.record_id)
         .join(Booking, Booking.id == ReceptionRecord.booking_id)
         .join(ReceptionSession, ReceptionSession.id == Booking.session_id)
@@ -179,6 +185,11 @@ def _case_figures(today: date) -> list:
 FIGURES = ("handovers", "open", "concluded", "overdue", "late_concluded")
 
 
+def _rating_figures() -> list:
+    """满意 / 基本满意 / 不满意 counts over rows joined (outer) to HandOverRating."""
+    return [_count_if(HandOverRating.rating == key) for key in RATINGS]
+
+
 def leader_ledgers(start: date, end: date, today: date) -> list[tuple[Leader, dict[str, int]]]:
     """Each leader's sessions held (published, in the range, not after today), duty days as
     the duty leader of another's session, people received, records and cases — four
@@ -196,15 +207,16 @@ def leader_ledgers(start: date, end: date, today: date) -> list[tuple[Leader, di
         .group_by(ReceptionSession.duty_leader_id)).all())
     cases = {row[0]: row[1:] for row in db.session.execute(
         select(ReceptionSession.leader_id, func.count(Booking.id),
-               func.count(ReceptionRecord.id), *_case_figures(today))
+               func.count(ReceptionRecord.id), *_case_figures(today), *_rating_figures())
         .join(Booking, Booking.session_id == ReceptionSession.id)
         .outerjoin(ReceptionRecord, ReceptionRecord.booking_id == Booking.id)
         .outerjoin(HandOver, HandOver.record_id == ReceptionRecord.id)
+        .outerjoin(HandOverRating, HandOverRating.handover_id == HandOver.id)
         .where(held, Booking.status == "checked_in").group_by(ReceptionSession.leader_id))}
     result = []
     for leader in leaders:
-        figures = dict(zip(("received", "records", *FIGURES),
-                           cases.get(leader.id, (0,) * 7), strict=True))
+        figures = dict(zip(("received", "records", *FIGURES, *RATINGS),
+                           cases.get(leader.id, (0,) * (7 + len(RATINGS))), strict=True))
         figures.update(sessions=sessions.get(leader.id, 0), duty_days=duty.get(leader.id, 0))
         result.append((leader, figures))
     return result
@@ -257,13 +269,19 @@ class LedgerCase:
     code: str
     leader: str
     reception_day: date
+    rating: str | None = None  # 群众评价
+
+    @property
+    def rating_label(self) -> str:
+        return RATINGS.get(self.rating or "", "")
 
 
 def _cases(*criteria) -> list[LedgerCase]:
     rows = db.session.execute(
         select(HandOver, Unit.name, Booking.name, Booking.code, Leader.name,
-               ReceptionSession.day)
+               ReceptionSession.day, HandOverRating.rating)
         .join(Unit, Unit.id == HandOver.unit_id)
+        .outerjoin(HandOverRating, HandOverRating.handover_id == HandOver.id)
         .join(ReceptionRecord, ReceptionRecord.id == HandOver.record_id)
         .join(Booking, Booking.id == ReceptionRecord.booking_id)
         .join(ReceptionSession, ReceptionSession.id == Booking.session_id)
@@ -309,11 +327,17 @@ def deadline(h: HandOver, today: date, soon_days: int) -> Deadline:
 
 
 def lateness(cases: list[LedgerCase], today: date) -> dict[str, float | int]:
-    """A unit's figures over the cases already read: how many, open, concluded, late, and
-    the average days late (over all cases, and over the late ones)."""
+    """A unit's (or a leader's) figures over the cases already read: how many, open,
+    concluded, late, the average days late (over all cases, and over the late ones), and the
+    citizens' ratings ({label: (key, count)})."""
     days = [c.handover.days_late(today) for c in cases]
     late = [d for d in days if d]
     concluded = sum(1 for c in cases if c.handover.concluded_on is not None)
+    ratings = dict.fromkeys(RATINGS, 0)  # 群众评价: 满意 / 基本满意 / 不满意
+    for c in cases:
+        if c.rating:
+            ratings[c.rating] += 1
     return {"cases": len(cases), "concluded": concluded, "open": len(cases) - concluded,
             "late": len(late), "average": round(sum(days) / len(days), 1) if days else 0,
-            "average_late": round(sum(late) / len(late), 1) if late else 0}
+            "average_late": round(sum(late) / len(late), 1) if late else 0,
+            "ratings": {RATINGS[k]: (k, n) for k, n in ratings.items()}}

@@ -146,6 +146,14 @@ class CancelForm(PortalForm):
                                     Length(max=11, message="手机号码应为 11 位")])
 
 
+class AcceptForm(PortalForm):
+    """确认候补名额: the phone number again, as for cancelling (the code is the receipt's)."""
+
+    phone = StringField("手机号码", filters=[normalise_phone], render_kw=TYPED_PHONE,
+                        validators=[DataRequired("请填写预约时的手机号码"),
+                                    Length(max=11, message="手机号码应为 11 位")])
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()

@@ -8,7 +8,8 @@ status. Templates ask ``open_actions('booking', b)`` / ``can('session', s, 'publ
 Event names are ``<lifecycle>.<event>`` and equal the audit actions ("session.publish",
 "booking.confirm"). Not audited: the citizen's own acts (booking, cancelling) — the audit log
 is for staff acts — and the consequences of a staff act that are applied with it
-("cancel_with_session", "miss", "expire", "publish_on_create"): the act's own entry records
+("cancel_with_session", "miss", "expire", "publish_on_create", and 候补's "offer" and "lapse",
+also applied by the job that lapses offers not confirmed in time): the act's own entry records
 them (``bookings_cancelled``, ``no_show``/``expired`` counts, ``published``). Those
 consequences are never offered on their own: their guard refuses, and only ``fire_where``
 (which applies sources and target, not guards) performs them.
@@ -112,6 +113,20 @@ def _before_cutoff(booking, context: Context) -> str | None:
             f"如不能按时到场，请{bureau.current().call()}说明。")
 
 
+def _citizen_accepts(_booking, context: Context) -> str | None:
+    if context.user is not None:
+        return "候补名额只能由来访人本人凭预约码和手机号码确认"
+    return None
+
+
+def _offer_open(booking, context: Context) -> str | None:
+    """An offered place is held until ``offer_expires_at``; after it the offer lapses."""
+    if (context.now or calendar.now()) < booking.offer_expires_at:
+        return None
+    return (f"候补名额保留时间已过（保留至 {calendar.format_datetime(booking.offer_expires_at)}），"
+            "不能再确认。如仍需反映问题，可以预约其他场次。")
+
+
 def _part_of(act: str) -> Guard:
     def guard(_obj, _context: Context) -> str:
         return f"只能在{act}时一并处理"
@@ -160,6 +175,9 @@ BOOKING = Lifecycle(
         # The citizen's own cancelling, with the code and phone number.
         _t("cancel", PERSON_ACTIVE, "cancelled", "取消", roles=(),
            guards=[_citizen_only, _before_cutoff], audited=False),
+        # 候补: the citizen confirms the place offered to them, while it is held.
+        _t("accept", {"offered"}, "pending", "确认候补名额", roles=(),
+           guards=[_citizen_accepts, _offer_open], audited=False),
         # Consequences of a staff act on the session.
         _t("cancel_with_session", PERSON_ACTIVE, "cancelled", "随场次取消",
            guards=[_part_of("取消本场")], audited=False),
@@ -167,8 +185,15 @@ BOOKING = Lifecycle(
            audited=False),
         _t("expire", {"pending"}, "expired", "记为过期", guards=[_part_of("结束本场")],
            audited=False),
+        # 候补: a freed place offered to the first waiting; an offer not confirmed in time, and
+        # whatever still waits when the day is closed, lapse (reception.waitlist).
+        _t("offer", {"waitlisted"}, "offered", "候补递补", guards=[_part_of("释放名额")],
+           audited=False),
+        _t("lapse", {"waitlisted", "offered"}, "lapsed", "候补失效",
+           guards=[_part_of("候补保留时间到期或结束本场")], audited=False),
     ],
     initial="pending",
+    entries=("waitlisted",),
     wrong_status={"cancel": "该预约当前状态为“{status}”，不能取消"},
 )
 
@@ -182,6 +207,19 @@ def is_upcoming(booking) -> bool:
 
 def awaits_review(booking) -> bool:
     return booking.status == BOOKING.initial
+
+
+WAITING = "waitlisted"  # the status a waiting-list entry starts in (``BOOKING.new``)
+
+
+def is_waiting(booking) -> bool:
+    """On the waiting list, without a place yet (候补中)."""
+    return booking.status == WAITING
+
+
+def is_offered(booking) -> bool:
+    """A place is held for this waiting-list entry until ``offer_expires_at``."""
+    return booking.status == "offered"
 
 
 def edit_refusal(session) -> str | None:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from portal import calendar, events, privacy, settings
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.reception import queries
+from portal.reception import queries, waitlist
 from portal.reception.lifecycle import BOOKING, REASONED, SESSION, SYSTEM, edit_refusal
 from portal.reception.models import (
     CATEGORIES,
@@ -293,24 +293,32 @@ def change_booking(booking: Booking, action: str, actor, now: datetime, reason: 
     detail = {}
     if action == "decline":
         reason = _reason(reason, "请填写不通过的原因（最多 200 字），来访人会看到")
+        detail["reason"] = reason  # the citizen's message and the audit entry say why
     elif action in REASONED:
         BOOKING.check(booking, action, actor, now)  # a closed day first, then the reason
         detail["reason"] = _reason(reason, "请填写更正原因（最多 200 字），将记入操作日志")
-    BOOKING.fire(booking, action, actor, now, code=booking.code, session=booking.session_id,
-                 **detail)
+    BOOKING.check(booking, action, actor, now)
     if action in ("decline", "confirm"):  # a re-confirmed booking's decline reason goes
+        # Set before the event: its subscribers (the citizen's message) read the reason.
         booking.status_reason = reason if action == "decline" else ""
     booking.updated_at = now
+    BOOKING.fire(booking, action, actor, now, code=booking.code, session=booking.session_id,
+                 **detail)
+    if action == "decline":  # the place is free: the first waiting is offered it (候补)
+        waitlist.offer_free_places(booking.session_id, now)
 
 
 def close_session(session: ReceptionSession, actor, now: datetime) -> dict[str, int]:
-    """End a reception day: confirmed visitors who did not come are 爽约, unreviewed expire."""
+    """End a reception day: confirmed visitors who did not come are 爽约, unreviewed expire,
+    and what still waits on the waiting list (or was offered and not confirmed) lapses."""
     SESSION.check(session, "close", actor, now)
     counts = {
         outcome: BOOKING.fire_where(Booking, event, Booking.session_id == session.id,
                                     actor=actor, values={"updated_at": now}, session=session.id)
-        for outcome, event in (("no_show", "miss"), ("expired", "expire"))
+        for outcome, event in (("no_show", "miss"), ("expired", "expire"), ("lapsed", "lapse"))
     }
+    if not counts["lapsed"]:  # the entry reads as before for a day without a waiting list
+        del counts["lapsed"]
     SESSION.fire(session, "close", actor, now, **counts)
     session.closed = True
     return counts

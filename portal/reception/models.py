@@ -30,11 +30,18 @@ BOOKING_STATUSES = {
     "checked_in": "已签到",
     "no_show": "爽约",
     "expired": "已过期",
+    # 候补: a full session's waiting list. A waiting entry holds no place; when one is freed the
+    # first is offered it (the place is held for them until they confirm or the offer lapses).
+    "waitlisted": "候补中",
+    "offered": "候补待确认",
+    "lapsed": "候补已失效",
 }
 # A place is taken by every booking that was not cancelled or declined.
-PLACE_HOLDING = ("pending", "confirmed", "checked_in", "no_show", "expired")
-# 一人一号: at most one upcoming booking per ID number.
-PERSON_ACTIVE = ("pending", "confirmed")
+PLACE_HOLDING = ("pending", "confirmed", "checked_in", "no_show", "expired", "offered")
+# 一人一号: at most one upcoming booking or waiting-list entry per ID number.
+PERSON_ACTIVE = ("pending", "confirmed", "waitlisted", "offered")
+# Entries without a place: waiting, or left the list before being offered one.
+PLACELESS = ("waitlisted", "cancelled", "lapsed")
 
 
 MAX_WALK_INS = 30
@@ -147,6 +154,8 @@ class Booking(db.Model):
     __table_args__ = (
         CheckConstraint(_check_in(BOOKING_STATUSES), name="status"),
         CheckConstraint("party_size BETWEEN 1 AND 5", name="party_size"),
+        CheckConstraint(f"place_id IS NOT NULL OR {_check_in(PLACELESS)}", name="place_unless_waiting"),
+        CheckConstraint("status <> 'offered' OR offer_expires_at IS NOT NULL", name="offer_expires"),
         # Identifiers are stored only in canonical form (identity.canonical): a second
         # spelling of one ID number must never become a second person.
         CheckConstraint(id_tail_check_sql("id_last4"), name="id_last4_canonical"),
@@ -176,7 +185,7 @@ class Booking(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)  # 预约码
     session_id: Mapped[int] = mapped_column(ForeignKey("reception_session.id"))
-    place_id: Mapped[int] = mapped_column(ForeignKey("reception_place.id"))
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("reception_place.id"))  # None: 候补
     name: Mapped[str] = mapped_column(String(30))
     id_cipher: Mapped[str] = mapped_column(Text)
     id_hash: Mapped[str] = mapped_column(String(64), index=True)
@@ -191,11 +200,12 @@ class Booking(db.Model):
     status_reason: Mapped[str] = mapped_column(String(200), default="")  # decline/cancel reason
     cancelled_by_staff: Mapped[bool] = mapped_column(default=False)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 候补: confirm by
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     session: Mapped[ReceptionSession] = relationship(lazy="raise")
-    place: Mapped[Place] = relationship(lazy="raise")
+    place: Mapped[Place | None] = relationship(lazy="raise")
 
     @property
     def status_label(self) -> str:

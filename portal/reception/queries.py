@@ -344,3 +344,24 @@ def booking_by_code(code: str) -> Booking | None:
 def booking_with_place(booking_id: int) -> Booking | None:
     return db.session.scalar(
         select(Booking).options(joinedload(Booking.place)).where(Booking.id == booking_id))
+
+
+# --- 候补 (the waiting list) ------------------------------------------------------------------
+
+def waiting_count(session_id: int) -> int:
+    """How many wait for a place of this session (候补中)."""
+    return db.session.scalar(select(func.count(Booking.id)).where(
+        Booking.session_id == session_id, Booking.status == "waitlisted"))
+
+
+def waiting_position(booking: Booking) -> int:
+    """The entry's place in its session's waiting list, counted from 1 (oldest first)."""
+    return db.session.scalar(select(func.count(Booking.id)).where(
+        Booking.session_id == booking.session_id, Booking.status == "waitlisted",
+        Booking.id <= booking.id))
+
+
+def sessions_with_waiting() -> set[int]:
+    """Sessions someone waits for a place of (the job offers any place left free)."""
+    return set(db.session.scalars(
+        select(Booking.session_id).where(Booking.status == "waitlisted").distinct()))

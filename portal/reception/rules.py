@@ -17,6 +17,12 @@ MAX_PARTY = register(SettingSpec("booking_max_party", 5, "来访人数上限（�
 NO_SHOW_LIMIT = register(SettingSpec("no_show_limit", 3, "爽约次数达到此数即暂停预约", GROUP, 1, 20))
 NO_SHOW_WINDOW = register(SettingSpec("no_show_window_days", 90, "爽约统计期（天）", GROUP, 7, 730))
 SUSPEND_DAYS = register(SettingSpec("no_show_suspend_days", 30, "暂停预约天数", GROUP, 1, 365))
+# 候补: a full session's waiting list (reception.waitlist).
+WAITLIST_HOLD = register(SettingSpec(
+    "waitlist_hold_hours", 2, "候补名额保留时间（小时）", GROUP, 1, 72,
+    hint="有名额释放时为第一位候补群众保留的时间，不超过预约截止时间；逾期未确认的转给下一位"))
+WAITLIST_MAX = register(SettingSpec(
+    "waitlist_max", 20, "每场候补人数上限（0 为不设候补）", GROUP, 0, 200))
 
 
 @cross_check

@@ -30,14 +30,13 @@ from portal.identity import (
     normalise_phone,
     phone_error,
 )
-from portal.reception import queries, rules
-from portal.reception.lifecycle import BOOKING
+from portal.reception import queries, rules, waitlist
+from portal.reception.lifecycle import BOOKING, WAITING
 from portal.reception.models import (
     PERSON_ACTIVE,
     PLACE_HOLDING,
     Booking,
     Leader,
-    Place,
     ReceptionSession,
 )
 from portal.reception.window import booking_window, window_message
@@ -194,52 +193,90 @@ def _refuse_second_place(session_id: int, id_hash: str) -> None:
                           status=409)
 
 
+def _new_booking(session_id: int, req: BookingRequest, id_number: str, related: str,
+                 now: datetime, place_id: int | None = None, status: str | None = None) -> Booking:
+    """A booking (or, ``status`` WAITING, a waiting-list entry) of the admitted request."""
+    phone = normalise_phone(req.phone)
+    return BOOKING.new(
+        Booking, status, code=_new_code(), session_id=session_id, place_id=place_id,
+        name=req.name.strip(), id_cipher=privacy.encrypt(id_number),
+        id_hash=privacy.lookup_hash(id_number), id_last4=id_number[-4:], phone=phone,
+        phone_hash=privacy.lookup_hash(phone), category=req.category,
+        summary=req.summary.strip(), party_size=req.party_size, related_matter_no=related,
+        created_at=now, updated_at=now,
+    )
+
+
+def _inserted(booking: Booking) -> bool:
+    """Insert; False when the database refuses it (a place or an ID number taken meanwhile)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(booking)
+    except IntegrityError:
+        return False
+    return True
+
+
 def _take_place(session: ReceptionSession, req: BookingRequest, id_number: str, related: str,
                 now: datetime, walk_in: bool = False) -> Booking:
     """Insert the booking on the first free place; the database refuses a place (or an ID
     number) someone took meanwhile, and the next free place is tried."""
     id_hash = privacy.lookup_hash(id_number)
-    phone = normalise_phone(req.phone)
     for _attempt in range(5):
-        place = _first_free_place(session.id, walk_in)
+        place = waitlist.first_free_place(session.id, walk_in)
         if place is None:
             break
-        booking = BOOKING.new(
-            Booking, code=_new_code(), session_id=session.id, place_id=place.id,
-            name=req.name.strip(), id_cipher=privacy.encrypt(id_number), id_hash=id_hash,
-            id_last4=id_number[-4:], phone=phone, phone_hash=privacy.lookup_hash(phone),
-            category=req.category, summary=req.summary.strip(), party_size=req.party_size,
-            related_matter_no=related, created_at=now, updated_at=now,
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(booking)
-        except IntegrityError:
-            # Someone took this place (or booked with this ID) between our read and write.
-            if walk_in:
-                _refuse_second_place(session.id, id_hash)
-            if _active_booking_of(id_hash):
-                raise DomainError({"id_number": _ONE_PER_PERSON}, status=409) from None
-            continue
-        return booking
+        booking = _new_booking(session.id, req, id_number, related, now, place.id)
+        if _inserted(booking):
+            return booking
+        # Someone took this place (or booked with this ID) between our read and write.
+        if walk_in:
+            _refuse_second_place(session.id, id_hash)
+        if _active_booking_of(id_hash):
+            raise DomainError({"id_number": _ONE_PER_PERSON}, status=409)
     if walk_in and not session.walk_in_places:
         raise DomainError("本场未设现场登记名额（0 个），请先在本场页面增加名额", status=409)
     if walk_in:
         raise DomainError(f"本场现场登记名额已满（{session.walk_in_places} 个）", status=409)
-    raise DomainError("本场接访名额已满，请选择其他场次", status=409)
+    raise DomainError(FULL, status=409)
 
 
-def _first_free_place(session_id: int, walk_in: bool = False) -> Place | None:
-    """The first free place: a bookable one, or (``walk_in``) one kept for walk-ins."""
-    query = (
-        select(Place).where(Place.session_id == session_id, Place.walk_in.is_(walk_in),
-                            ~queries.place_taken(Place.id))
-        .order_by(Place.number).limit(1)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Concurrent bookers skip a place another transaction is taking instead of colliding.
-        query = query.with_for_update(skip_locked=True, of=Place)
-    return db.session.scalar(query)
+FULL = "本场接访名额已满，请选择其他场次"
+
+
+# --- 候补: the waiting list of a full session -------------------------------------------------
+
+def waitlist_refusal(session: ReceptionSession, free: int, waiting: int,
+                     values: dict | None = None) -> str | None:
+    """Why nobody can join this session's waiting list now (its window aside), or None."""
+    limit = (values or settings.current_values())[rules.WAITLIST_MAX.key]
+    if limit == 0:
+        return "本场不设候补，请选择其他场次"
+    if free:
+        return "本场还有名额，请直接预约"
+    return "本场候补已满，请选择其他场次" if waiting >= limit else None
+
+
+def join_waitlist(session_id: int, req: BookingRequest, now: datetime) -> Booking:
+    """Join a full session's waiting list: the booking's rules (``_admit``), no place yet."""
+    session = db.session.get(ReceptionSession, session_id)
+    if session is None:
+        raise DomainError("该接访场次不存在", status=404)
+    related, id_number = _admit(session, req, now)
+    # One joiner of a session at a time (PostgreSQL; SQLite serialises writers): the limit holds.
+    waitlist.lock_row(ReceptionSession, session.id)
+    if message := waitlist_refusal(session, queries.free_places([session.id])[session.id],
+                                   queries.waiting_count(session.id)):
+        raise DomainError(message, status=409)
+    for _attempt in range(3):
+        booking = _new_booking(session.id, req, id_number, related, now, status=WAITING)
+        if _inserted(booking):
+            events.emit("booking.waitlist", "booking", booking.id, audited=False,
+                        code=booking.code, session=session.id)
+            return booking
+        if _active_booking_of(privacy.lookup_hash(id_number)):
+            raise DomainError({"id_number": _ONE_PER_PERSON}, status=409)
+    raise DomainError("系统繁忙，请稍后重试", status=409)
 
 
 _ONE_PER_PERSON = ("该身份证号已有一个未完成的预约（一人一号）。"
@@ -279,6 +316,25 @@ def cancel_booking(booking: Booking, reason: str, now: datetime) -> None:
         raise DomainError({"reason": "请填写取消原因"})
     if len(reason) > 200:
         raise DomainError({"reason": "取消原因最多 200 字"})
+    waitlist.lock(booking)
+    held = booking.status in PLACE_HOLDING
     BOOKING.fire(booking, "cancel", None, now, code=booking.code)
     booking.status_reason = reason
+    booking.updated_at = now
+    if held:  # a waiting entry's own cancel frees nothing
+        waitlist.offer_free_places(booking.session_id, now)
+
+
+WRONG_PHONE = "手机号码与预约时填写的不一致，请核对后重新输入"
+
+
+def accept_offer(booking: Booking, phone: str, now: datetime) -> None:
+    """候补: the citizen confirms the place offered to them (code and phone, while it is
+    held); the booking then awaits review like any other."""
+    phone = normalise_phone(phone or "")
+    if not is_canonical_phone(phone) or not hmac.compare_digest(
+            booking.phone_hash, privacy.lookup_hash(phone)):
+        raise DomainError({"phone": WRONG_PHONE})
+    waitlist.lock(booking)
+    BOOKING.fire(booking, "accept", None, now, code=booking.code, session=booking.session_id)
     booking.updated_at = now

@@ -170,7 +170,10 @@ def _staff_session_page(session_id: int, revealed: dict[int, str]):
     if off_day and not reason_form.reason.data:
         reason_form.reason.data = management.HOLIDAY_REASON
     return hypermedia.render(
-        "reception/staff/session.html", s=session_row, bookings=bookings, window=window,
+        "reception/staff/session.html", s=session_row, window=window,
+        # 候补: the waiting entries apart, in the order places are offered (oldest first).
+        bookings=[b for b in bookings if not lifecycle.is_waiting(b)],
+        waiting=sorted((b for b in bookings if lifecycle.is_waiting(b)), key=lambda b: b.id),
         short_window=short_window_warning(session_row, window, calendar.now()),
         marks=queries.satisfied_marks(bookings), **queries.place_counts(session_id),
         walk_in_form=WalkInPlacesForm(places=session_row.walk_in_places),
@@ -197,7 +200,8 @@ def _session_act(action: str, session_row, reason: str | None):
     if action == "close":
         return (lambda: management.close_session(session_row, current_user, now),
                 lambda counts: f"本场已结束：记录爽约 {counts['no_show']} 人，"
-                               f"过期未审核 {counts['expired']} 条")
+                               f"过期未审核 {counts['expired']} 条"
+                               + (f"，候补失效 {counts['lapsed']} 人" if "lapsed" in counts else ""))
     return (lambda: management.cancel_session(session_row, reason, current_user, now),
             lambda count: f"本场已取消；{count} 条预约已取消，请在“待电话通知”名单中逐一通知")
 
@@ -373,21 +377,3 @@ def reveal_id(booking_id: int):
 
     return perform(lambda: management.reveal_id_number(booking, current_user), success=shown,
                    back=url_for("reception_staff.session_view", session_id=booking.session_id))
-
-
-@staff_bp.get("/calls")
-@role_required(*STAFF)
-def calls():
-    return hypermedia.render("reception/staff/calls.html", bookings=queries.call_list(),
-                             action_form=EmptyForm())
-
-
-@staff_bp.post("/bookings/<int:booking_id>/notified")
-@role_required(*STAFF)
-def notified(booking_id: int):
-    booking = _staff_booking(booking_id)
-    code = booking.code
-    return perform(lambda: management.mark_notified(booking, current_user, calendar.now()),
-                   success=_see("reception_staff.calls"),
-                   done=f"已记录：预约 {code} 的来访人已电话通知",
-                   back=url_for("reception_staff.calls"))

@@ -15,7 +15,7 @@ from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.identity import id_number_error, phone_error
 from portal.reception import documents, lifecycle, queries, rules, services
-from portal.reception.forms import BookingForm, CancelForm, LookupForm
+from portal.reception.forms import AcceptForm, BookingForm, CancelForm, LookupForm
 from portal.reception.models import CATEGORIES, Booking, ReceptionSession
 from portal.reception.window import booking_window, cancelled_notice, window_message
 
@@ -98,13 +98,24 @@ def _public_session(session_id: int) -> ReceptionSession:
     return queries.public_session(session_id) or abort(404)
 
 
+def _waitlist(session_row: ReceptionSession, free: int, closed_message: str | None) -> dict:
+    """候补 on a full session whose window is open: may one join, and what to say if not (the
+    waiting list is counted only then: the page's statements do not change otherwise)."""
+    if free or closed_message:
+        return {"joining": False, "waitlist_refusal": None}
+    refusal = services.waitlist_refusal(session_row, free, queries.waiting_count(session_row.id))
+    return {"joining": refusal is None, "waitlist_refusal": refusal,
+            "hold_hours": settings.get(rules.WAITLIST_HOLD.key)}
+
+
 def _session_page(session_row: ReceptionSession, form: BookingForm, status: int = 200):
     window = booking_window(session_row, calendar.WorkingCalendar())
+    free = queries.free_places([session_row.id])[session_row.id]
+    closed_message = window_message(session_row, window, calendar.now())
     return hypermedia.render(
         "reception/session.html", "free_places", status=status,
-        s=session_row, form=form, window=window,
-        free=queries.free_places([session_row.id])[session_row.id],
-        closed_message=window_message(session_row, window, calendar.now()),
+        s=session_row, form=form, window=window, free=free, closed_message=closed_message,
+        **_waitlist(session_row, free, closed_message),
         cancelled_notice=cancelled_notice(session_row),
         total=queries.total_places([session_row.id])[session_row.id],
         max_party=settings.get(rules.MAX_PARTY.key),
@@ -136,6 +147,21 @@ def session_detail(session_id: int):
         lambda: services.create_booking(session_row.id, req, calendar.now()),
         success=_booked, form=form,
         # The rollback expired the session: load it again for the page.
+        failure=lambda _error: _session_page(_public_session(session_id), form, status=422))
+
+
+@public_bp.post("/sessions/<int:session_id>/waitlist")
+@limiter.limit("60 per hour")
+def join_waitlist(session_id: int):
+    """加入候补: the booking form's fields and rules, on a full session."""
+    session_row = _public_session(session_id)
+    form = _booking_form(session_row)
+    req = form.booking_request()
+    if not form.validate_with_rules(session_row.leader, calendar.now().date()):
+        return _session_page(session_row, form, status=422)
+    return perform(
+        lambda: services.join_waitlist(session_row.id, req, calendar.now()),
+        success=_booked, form=form,
         failure=lambda _error: _session_page(_public_session(session_id), form, status=422))
 
 
@@ -196,15 +222,23 @@ def _phone_needed(code: str, error: str | None = None, status: int = 200) -> Res
     return hypermedia.render("reception/lookup.html", form=form, need_phone=True, status=status)
 
 
-def _receipt_page(booking: Booking, cancel_form: CancelForm, status: int = 200,
-                  is_new: str | None = None, printable: bool = False):
+def _receipt_page(booking: Booking, cancel_form: CancelForm | None = None, status: int = 200,
+                  is_new: str | None = None, printable: bool = False,
+                  accept_form: AcceptForm | None = None):
     url = documents.lookup_url(booking.code)
+    now = calendar.now()
     return hypermedia.render(
         "reception/receipt.html", status=status, b=booking, s=booking.session, is_new=is_new,
         printable=printable,
-        place_label=documents.place_label(booking.place.number),
-        can_cancel=services.can_cancel(booking, calendar.now()), cancel_form=cancel_form,
+        place_label=documents.place_label(booking.place.number) if booking.place else None,
+        can_cancel=services.can_cancel(booking, now), cancel_form=cancel_form or CancelForm(),
         upcoming=lifecycle.is_upcoming(booking), awaits_review=lifecycle.awaits_review(booking),
+        # 候补: the place in the waiting list, or the offer and whether it may still be taken.
+        waiting_position=queries.waiting_position(booking) if lifecycle.is_waiting(booking)
+        else None,
+        offered=lifecycle.is_offered(booking),
+        can_accept=lifecycle.BOOKING.can(booking, "accept", None, now),
+        accept_form=accept_form or AcceptForm(),
         event_stands=documents.event_stands(booking), remember_minutes=RECEIPT_MINUTES,
         qr_svg=documents.qr_svg(url), lookup_url=url,
     )
@@ -240,7 +274,9 @@ def receipt_print(code: str):
 
 @public_bp.get("/bookings/<code>.ics")
 def receipt_ics(code: str):
-    booking = _authorised_booking(code) or abort(404)
+    booking = _authorised_booking(code)
+    if booking is None or booking.place is None:  # a waiting entry has no time yet
+        abort(404)
     return Response(
         documents.booking_ics(booking, documents.lookup_url(booking.code)),
         mimetype="text/calendar",
@@ -260,12 +296,9 @@ def forget_receipt():
 WRONG_PHONE = "手机号码与预约时填写的不一致，请核对后重新输入"
 
 
-@public_bp.post("/bookings/<code>/cancel")
-@limiter.limit("20 per hour")
-def cancel(code: str):
-    """Cancel with a reason and the phone number — asked again even on a receipt this browser
-    remembers, and checked against the booking as the lookup does."""
-    form = CancelForm()
+def _citizen_act(code: str, form, form_key: str, act, done: str) -> Response:
+    """Cancel, or confirm a 候补 offer: the phone number is asked again even on a receipt this
+    browser remembers, and checked against the booking as the lookup does."""
     valid = form.validate_on_submit()
     booking = services.find_booking(code, form.phone.data or "")
     if booking is None:
@@ -274,20 +307,39 @@ def cancel(code: str):
         shown = _authorised_booking(code)
         if shown is None:  # nothing shown to someone who has neither code and phone nor receipt
             return _phone_needed(code, "预约码或手机号码不正确，请核对后重试", status=422)
-        return _receipt_page(shown, form, status=422)
+        return _receipt_page(shown, status=422, **{form_key: form})
     code = booking.code
     _remember_receipt(code)
 
     def refused(_error: DomainError | None = None):
         # Drawn from a fresh load: a rollback expires the booking.
-        return _receipt_page(queries.booking_by_code(code), form, status=422)
+        return _receipt_page(queries.booking_by_code(code), status=422, **{form_key: form})
 
     if not valid:
         return refused()
-    return perform(
-        lambda: services.cancel_booking(booking, form.reason.data, calendar.now()),
-        success=lambda _: _to_receipt(code), done="预约已取消，名额已释放。", form=form,
-        failure=refused)
+    return perform(lambda: act(booking), success=lambda _: _to_receipt(code), done=done,
+                   form=form, failure=refused)
+
+
+@public_bp.post("/bookings/<code>/cancel")
+@limiter.limit("20 per hour")
+def cancel(code: str):
+    form = CancelForm()
+    return _citizen_act(
+        code, form, "cancel_form",
+        lambda booking: services.cancel_booking(booking, form.reason.data, calendar.now()),
+        "预约已取消，名额已释放。")
+
+
+@public_bp.post("/bookings/<code>/accept")
+@limiter.limit("20 per hour")
+def accept(code: str):
+    """确认候补名额: the place held for this waiting-list entry becomes a booking (待审核)."""
+    form = AcceptForm()
+    return _citizen_act(
+        code, form, "accept_form",
+        lambda booking: services.accept_offer(booking, form.phone.data, calendar.now()),
+        "已确认候补名额，预约已提交，请等待工作人员审核。")
 
 
 @public_bp.route("/lookup", methods=["GET", "POST"])

@@ -51,10 +51,16 @@ TABLE = {
     ("booking", "decline"): ({"pending", "confirmed"}, "declined", STAFF, True),
     ("booking", "correct_attended"): ({"no_show"}, "checked_in", STAFF, True),
     ("booking", "correct_absent"): ({"checked_in"}, "no_show", STAFF, True),
-    ("booking", "cancel"): ({"pending", "confirmed"}, "cancelled", frozenset(), False),
-    ("booking", "cancel_with_session"): ({"pending", "confirmed"}, "cancelled", STAFF, False),
+    # 一人一号 covers the waiting list: the citizen (and a cancelled session) cancel entries too.
+    ("booking", "cancel"): ({"pending", "confirmed", "waitlisted", "offered"}, "cancelled",
+                            frozenset(), False),
+    ("booking", "accept"): ({"offered"}, "pending", frozenset(), False),
+    ("booking", "cancel_with_session"): ({"pending", "confirmed", "waitlisted", "offered"},
+                                         "cancelled", STAFF, False),
     ("booking", "miss"): ({"confirmed"}, "no_show", STAFF, False),
     ("booking", "expire"): ({"pending"}, "expired", STAFF, False),
+    ("booking", "offer"): ({"waitlisted"}, "offered", STAFF, False),
+    ("booking", "lapse"): ({"waitlisted", "offered"}, "lapsed", STAFF, False),
 }
 LIFECYCLES = {"session": SESSION, "booking": BOOKING}
 WALK = [(name, event) for name, lc in LIFECYCLES.items() for event in lc.transitions]
@@ -73,10 +79,13 @@ WALK_AT = {("session", "close"): ON_THE_DAY, ("booking", "check_in"): ON_THE_DAY
 PART_OF = {("session", "publish_on_create"): "只能在新建场次时一并处理",
            ("booking", "cancel_with_session"): "只能在取消本场时一并处理",
            ("booking", "miss"): "只能在结束本场时一并处理",
-           ("booking", "expire"): "只能在结束本场时一并处理"}
+           ("booking", "expire"): "只能在结束本场时一并处理",
+           ("booking", "offer"): "只能在释放名额时一并处理",
+           ("booking", "lapse"): "只能在候补保留时间到期或结束本场时一并处理"}
 # Corrections are for a closed day only; the walk's day is open (tests/reception/test_staff_fixes.py).
 CLOSED_ONLY = {("booking", "correct_attended"), ("booking", "correct_absent")}
 CITIZEN_ONLY = "预约只能由来访人本人凭预约码和手机号码取消"
+CITIZEN_ACCEPTS = "候补名额只能由来访人本人凭预约码和手机号码确认"
 
 SEEN: list[events.Event] = []
 
@@ -99,6 +108,8 @@ def expected_refusal(name: str, event: str, status: str, role: str) -> str | Non
         return "本场结束后才能更正；结束前请直接签到或记录爽约"
     if (name, event) == ("booking", "cancel") and role != "anonymous":
         return CITIZEN_ONLY
+    if (name, event) == ("booking", "accept") and role != "anonymous":
+        return CITIZEN_ACCEPTS
     return None
 
 
@@ -107,6 +118,7 @@ def test_the_table_is_the_expected_one():
               for name, lc in LIFECYCLES.items() for t in lc.transitions.values()}
     assert actual == TABLE
     assert (SESSION.initial, BOOKING.initial) == ("draft", "pending")
+    assert BOOKING.entries == {"pending", "waitlisted"} and SESSION.entries == {"draft"}
 
 
 @pytest.fixture
@@ -123,7 +135,8 @@ def _record(name: str, status: str, session, place):
     if name == "session":
         return SimpleNamespace(id=session.id, status=status, day=DAY, closed=False)
     return SimpleNamespace(id=990, code="TESTCODE", status=status, session_id=session.id,
-                           place_id=place.id)
+                           place_id=place.id, offer_expires_at=datetime(2026, 11, 20, 17, 0,
+                                                                        tzinfo=calendar.TZ))
 
 
 @pytest.mark.parametrize("name, event", WALK)
