@@ -23,7 +23,7 @@ import re
 from datetime import date
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask.globals import request_ctx
 from werkzeug.exceptions import BadRequest, SecurityError
 
@@ -120,7 +120,10 @@ def external_url(endpoint: str, **values) -> str:
     (which Flask has checked against ``TRUSTED_HOSTS``)."""
     base = current_app.config.get("PUBLIC_BASE_URL")
     if not base:
-        return url_for(endpoint, _external=True, **values)
+        if has_request_context():
+            return url_for(endpoint, _external=True, **values)
+        # Outside a request (the demo seed, a job) with no base configured: the path alone.
+        return current_app.url_map.bind("localhost").build(endpoint, values)
     parts = urlsplit(base)
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path.rstrip("/") or "/",
                                        url_scheme=parts.scheme)
