@@ -120,7 +120,7 @@ def external_url(endpoint: str, **values) -> str:
     (which Flask has checked against ``TRUSTED_HOSTS``)."""
     base = current_app.config.get("PUBLIC_BASE_URL")
     if not base:
-        if has_request_context():
+        if has_request_context() or current_app.config.get("SERVER_NAME"):
             return url_for(endpoint, _external=True, **values)
         # Outside a request (the demo seed, a job) with no base configured: the path alone.
         return current_app.url_map.bind("localhost").build(endpoint, values)

@@ -48,16 +48,15 @@ class RatingForm(PortalForm):
 
 
 # --- the receipt's remembered verification -------------------------------------------------------
-# reception.views keeps these private (_authorised_booking, _remember_receipt); they are reused,
-# not copied, so the receipt and this page share one 15-minute verification. To be made public
-# there (see the report of issue 9, part H).
+# Reused from the receipt, not copied: the receipt and this page share one 15-minute
+# verification of code + phone.
 
 def _verified(code: str) -> Booking | None:
-    return receipt._authorised_booking(code)
+    return receipt.authorised_booking(code)
 
 
 def _remember(code: str) -> None:
-    receipt._remember_receipt(code)
+    receipt.remember_receipt(code)
 
 
 # --- pages ---------------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ def _booking_form(session_row: ReceptionSession) -> BookingForm:
 
 
 def _booked(booking: Booking) -> Response:
-    _remember_receipt(booking.code)
+    remember_receipt(booking.code)
     return _to_receipt(booking.code, new=1)
 
 
@@ -186,7 +186,7 @@ def validate_field(field: str):
 
 # --- public: receipt, lookup, cancel ------------------------------------------------------------
 
-def _remember_receipt(code: str) -> None:
+def remember_receipt(code: str) -> None:
     until = calendar.now() + timedelta(minutes=RECEIPT_MINUTES)
     session.pop(LEGACY_RECEIPTS_KEY, None)
     session[RECEIPT_KEY] = {"code": code, "until": int(until.timestamp())}
@@ -202,7 +202,7 @@ def _remembered_code() -> str | None:
     return kept.get("code")
 
 
-def _authorised_booking(code: str) -> Booking | None:
+def authorised_booking(code: str) -> Booking | None:
     code = services.normalise_code(code)
     if not code or code != _remembered_code():
         return None
@@ -257,7 +257,7 @@ def _to_desk(code: str | None) -> Response | None:
 def receipt(code: str):
     if (desk := _to_desk(code)) is not None:
         return desk
-    booking = _authorised_booking(code)
+    booking = authorised_booking(code)
     if booking is None:
         return _phone_needed(code)
     return _receipt_page(booking, CancelForm(), is_new=request.args.get("new"))
@@ -266,7 +266,7 @@ def receipt(code: str):
 @public_bp.get("/bookings/<code>/print")
 def receipt_print(code: str):
     """The receipt ready to print (or to save as a screenshot): no JavaScript needed."""
-    booking = _authorised_booking(code)
+    booking = authorised_booking(code)
     if booking is None:
         return _phone_needed(code)
     return _receipt_page(booking, CancelForm(), printable=True)
@@ -274,7 +274,7 @@ def receipt_print(code: str):
 
 @public_bp.get("/bookings/<code>.ics")
 def receipt_ics(code: str):
-    booking = _authorised_booking(code)
+    booking = authorised_booking(code)
     if booking is None or booking.place is None:  # a waiting entry has no time yet
         abort(404)
     return Response(
@@ -304,12 +304,12 @@ def _citizen_act(code: str, form, form_key: str, act, done: str) -> Response:
     if booking is None:
         if form.phone.data and not form.phone.errors:
             form.phone.errors.append(phone_error(form.phone.data) or WRONG_PHONE)
-        shown = _authorised_booking(code)
+        shown = authorised_booking(code)
         if shown is None:  # nothing shown to someone who has neither code and phone nor receipt
             return _phone_needed(code, "预约码或手机号码不正确，请核对后重试", status=422)
         return _receipt_page(shown, status=422, **{form_key: form})
     code = booking.code
-    _remember_receipt(code)
+    remember_receipt(code)
 
     def refused(_error: DomainError | None = None):
         # Drawn from a fresh load: a rollback expires the booking.
@@ -355,7 +355,7 @@ def lookup():
     if form.validate_on_submit():
         booking = services.find_booking(form.code.data, form.phone.data)
         if booking is not None:
-            _remember_receipt(booking.code)
+            remember_receipt(booking.code)
             return _to_receipt(booking.code)
         form.form_errors.append("预约码或手机号码不正确，请核对后重试")
     return hypermedia.render("reception/lookup.html", form=form, need_phone=False, status=422)
