@@ -5,57 +5,22 @@ method: the children build a fresh app; the parent's pool is disposed first). Th
 on one barrier, then book. Runs on the SQLite file of the test and on PostgreSQL when
 TEST_DATABASE_URL is set.
 """
-import multiprocessing
 from datetime import time
 
 from sqlalchemy import func, select
 
-from portal import create_app
-from portal.errors import DomainError
 from portal.extensions import db
 from portal.reception import queries, services
 from portal.reception.models import PLACE_HOLDING, Booking
 from tests import factories
-from tests.conftest import FIXED_NOW, base_config
-
-CTX = multiprocessing.get_context("fork")
-
-
-def _book(config, session_id, request, barrier, results):
-    app = create_app(config)
-    with app.app_context():
-        db.session.execute(select(1))  # connect before the start line, not after it
-        db.session.rollback()
-        barrier.wait(timeout=60)
-        try:
-            booking = services.create_booking(session_id, request, FIXED_NOW)
-            db.session.commit()
-            results.put(("ok", booking.place_id))
-        except DomainError as error:
-            db.session.rollback()
-            results.put(("refused", error.message))
-        except Exception as error:  # reported to the parent, which fails the test
-            results.put(("error", repr(error)))
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+from tests.conftest import FIXED_NOW
+from tests.processes import at_once
 
 
 def run_at_once(app, tmp_path, session_id, requests):
-    config = base_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
-    db.session.remove()
-    db.engine.dispose()  # no connection of ours may cross the fork
-    barrier, results = CTX.Barrier(len(requests)), CTX.Queue()
-    workers = [CTX.Process(target=_book, args=(config, session_id, r, barrier, results))
-               for r in requests]
-    for worker in workers:
-        worker.start()
-    outcomes = [results.get(timeout=120) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
-    assert not [o for o in outcomes if o[0] == "error"], outcomes
-    return outcomes
+    jobs = [("book", lambda r=r: services.create_booking(session_id, r, FIXED_NOW).place_id)
+            for r in requests]
+    return [(status, value) for _label, status, value in at_once(app, tmp_path, jobs)]
 
 
 def held(session_id) -> list[int]:

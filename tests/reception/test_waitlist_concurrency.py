@@ -6,19 +6,16 @@ no unexpected error. Each worker is a separate OS process (as in test_concurrenc
 the test's SQLite file and on PostgreSQL when TEST_DATABASE_URL is set."""
 from __future__ import annotations
 
-import multiprocessing
-
 from sqlalchemy import func, select
 
-from portal import calendar, create_app
-from portal.errors import DomainError
+from portal import calendar
 from portal.extensions import db
 from portal.reception import queries, services
 from portal.reception.models import PLACE_HOLDING, Booking
 from tests import factories
-from tests.conftest import FIXED_NOW, base_config
+from tests.conftest import FIXED_NOW
+from tests.processes import at_once
 
-CTX = multiprocessing.get_context("fork")
 BOOKERS = 6
 
 
@@ -32,40 +29,10 @@ def _act(booking_id: int | None, kind: str, payload):
     return services.accept_offer(booking, payload, FIXED_NOW)
 
 
-def _worker(config, booking_id, kind, payload, barrier, results):
-    app = create_app(config)
-    with app.app_context():
-        db.session.execute(select(1))  # connect before the start line, not after it
-        db.session.rollback()
-        barrier.wait(timeout=60)
-        try:
-            result = _act(booking_id, kind, payload)
-            db.session.commit()
-            results.put((kind, "ok", result))
-        except DomainError as error:
-            db.session.rollback()
-            results.put((kind, "refused", error.message))
-        except Exception as error:  # reported to the parent, which fails the test
-            results.put((kind, "error", repr(error)))
-        finally:
-            db.session.remove()
-            db.engine.dispose()
-
-
-def at_once(app, tmp_path, jobs: list[tuple]) -> list[tuple]:
-    config = base_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
-    db.session.remove()
-    db.engine.dispose()  # no connection of ours may cross the fork
-    barrier, results = CTX.Barrier(len(jobs)), CTX.Queue()
-    workers = [CTX.Process(target=_worker, args=(config, *job, barrier, results)) for job in jobs]
-    for worker in workers:
-        worker.start()
-    outcomes = [results.get(timeout=120) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
-    assert not [o for o in outcomes if o[1] == "error"], outcomes
-    return outcomes
+def run_at_once(app, tmp_path, jobs: list[tuple]) -> list[tuple]:
+    """``(booking_id, kind, payload)`` jobs at the same instant: ``(kind, status, result)``."""
+    return at_once(app, tmp_path, [(kind, lambda b=b, k=kind, p=payload: _act(b, k, p))
+                                   for b, kind, payload in jobs])
 
 
 def test_a_cancellation_bookings_and_a_confirmation_at_once(app, tmp_path):
@@ -84,7 +51,7 @@ def test_a_cancellation_bookings_and_a_confirmation_at_once(app, tmp_path):
         (None, "book", (session_id, factories.booking_request(
             id_number=factories.id_number(seq=500 + i), phone=factories.phone(500 + i))))
         for i in range(BOOKERS)]
-    outcomes = at_once(app, tmp_path, jobs)
+    outcomes = run_at_once(app, tmp_path, jobs)
 
     by_kind = {}
     for kind, outcome, detail in outcomes:
@@ -112,7 +79,7 @@ def test_a_cancellation_bookings_and_a_confirmation_at_once(app, tmp_path):
 def test_two_places_freed_at_once_go_to_two_entries(app, tmp_path):
     session, booked = factories.full_session(places=3)
     waiting = [factories.join(session, phone=f"1390000002{i}") for i in range(3)]
-    outcomes = at_once(app, tmp_path, [(b.id, "cancel", None) for b in booked[:2]])
+    outcomes = run_at_once(app, tmp_path, [(b.id, "cancel", None) for b in booked[:2]])
     assert [o[1] for o in outcomes] == ["ok", "ok"]
     statuses = [db.session.get(Booking, w.id).status for w in waiting]
     assert statuses == ["offered", "offered", "waitlisted"]

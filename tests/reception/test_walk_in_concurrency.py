@@ -1,58 +1,23 @@
 """Walk-ins under real concurrency: many desk devices registering at the same instant never
 exceed the session's walk-in places, nor give one person two places (separate processes, as
 tests/reception/test_concurrency.py; SQLite here, PostgreSQL when TEST_DATABASE_URL is set)."""
-import multiprocessing
 from datetime import date, time
 
 from sqlalchemy import func, select
 
-from portal import create_app
-from portal.errors import DomainError
 from portal.extensions import db
 from portal.reception import queries, services
 from portal.reception.models import PLACE_HOLDING, Booking, Place
 from tests import factories
-from tests.conftest import FIXED_NOW, base_config
-
-CTX = multiprocessing.get_context("fork")
-
-
-def _register(config, session_id, request, barrier, results):
-    app = create_app(config)
-    with app.app_context():
-        db.session.execute(select(1))  # connect before the start line, not after it
-        db.session.rollback()
-        barrier.wait(timeout=60)
-        try:
-            booking = services.create_booking(session_id, request, FIXED_NOW, walk_in=True,
-                                              actor=factories.STAFF)
-            db.session.commit()
-            results.put(("ok", booking.place_id))
-        except DomainError as error:
-            db.session.rollback()
-            results.put(("refused", error.message))
-        except Exception as error:  # reported to the parent, which fails the test
-            results.put(("error", repr(error)))
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+from tests.conftest import FIXED_NOW
+from tests.processes import at_once
 
 
 def register_at_once(app, tmp_path, session_id, requests):
-    config = base_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
-    db.session.remove()
-    db.engine.dispose()  # no connection of ours may cross the fork
-    barrier, results = CTX.Barrier(len(requests)), CTX.Queue()
-    workers = [CTX.Process(target=_register, args=(config, session_id, r, barrier, results))
-               for r in requests]
-    for worker in workers:
-        worker.start()
-    outcomes = [results.get(timeout=120) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
-    assert not [o for o in outcomes if o[0] == "error"], outcomes
-    return outcomes
+    jobs = [("walk_in", lambda r=r: services.create_booking(
+        session_id, r, FIXED_NOW, walk_in=True, actor=factories.STAFF).place_id)
+        for r in requests]
+    return [(status, value) for _label, status, value in at_once(app, tmp_path, jobs)]
 
 
 def today_session(walk_ins: int):
