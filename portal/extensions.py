@@ -63,6 +63,12 @@ def configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def sql_in(column: str, values) -> str:
+    """``status IN ('a', 'b')`` for check constraints and partial indexes (our own constants,
+    never user input)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
 class UTCDateTime(TypeDecorator):
     """An aware datetime stored in UTC. SQLite drops the zone; this puts UTC back on read."""
 

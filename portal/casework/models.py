@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import privacy
-from portal.extensions import UTCDateTime, db
+from portal.extensions import UTCDateTime, db, sql_in
 
 UNIT_KINDS = {"department": "县直部门", "township": "镇乡"}
 OUTCOMES = {
@@ -45,15 +45,11 @@ RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsati
 REMINDER_METHODS = {"phone": "电话催办", "written": "书面催办", "visit": "上门督办"}
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class Unit(db.Model):
     """A responsible unit (责任单位): a county department or a township government."""
 
     __tablename__ = "unit"
-    __table_args__ = (CheckConstraint(_in("kind", UNIT_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(sql_in("kind", UNIT_KINDS), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
@@ -75,8 +71,8 @@ class ReceptionRecord(db.Model):
         ForeignKeyConstraint(["booking_id", "booking_status"], ["booking.id", "booking.status"],
                              name="fk_reception_record_booking_checked_in"),
         CheckConstraint("booking_status = 'checked_in'", name="booking_checked_in"),
-        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
-        CheckConstraint(f"channel = '' OR {_in('channel', CHANNELS)}", name="channel_known"),
+        CheckConstraint(sql_in("outcome", OUTCOMES), name="outcome"),
+        CheckConstraint(f"channel = '' OR {sql_in('channel', CHANNELS)}", name="channel_known"),
         # Pointed elsewhere names the channel; other outcomes name none.
         CheckConstraint("(outcome = 'redirected') = (channel <> '')", name="channel_iff_redirected"),
     )
@@ -109,7 +105,7 @@ class HandOver(db.Model):
 
     __tablename__ = "handover"
     __table_args__ = (
-        CheckConstraint(_in("status", HANDOVER_STATUSES), name="status"),
+        CheckConstraint(sql_in("status", HANDOVER_STATUSES), name="status"),
         CheckConstraint("first_due_on > handed_on", name="due_after_handover"),
         # Extended at most once (one set of columns), by a positive number of days, with a
         # reason; the due date is the first one or later. The maximum is a setting, checked by
@@ -170,8 +166,8 @@ class HandOverNote(db.Model):
 
     __tablename__ = "handover_note"
     __table_args__ = (
-        CheckConstraint(_in("kind", NOTE_KINDS), name="kind"),
-        CheckConstraint(f"method = '' OR {_in('method', REMINDER_METHODS)}", name="method_known"),
+        CheckConstraint(sql_in("kind", NOTE_KINDS), name="kind"),
+        CheckConstraint(f"method = '' OR {sql_in('method', REMINDER_METHODS)}", name="method_known"),
         CheckConstraint("(kind = 'reminder') = (method <> '')", name="method_iff_reminder"),
         Index("ix_handover_note_handover_id_on", "handover_id", "noted_on"),
     )
@@ -200,7 +196,7 @@ class HandOverRating(db.Model):
         ForeignKeyConstraint(["handover_id", "handover_status"], ["handover.id", "handover.status"],
                              name="fk_handover_rating_handover_concluded"),
         CheckConstraint("handover_status = 'concluded'", name="handover_concluded"),
-        CheckConstraint(_in("rating", RATINGS), name="rating"),
+        CheckConstraint(sql_in("rating", RATINGS), name="rating"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import privacy
-from portal.extensions import UTCDateTime, db
+from portal.extensions import UTCDateTime, db, sql_in
 
 MESSAGE_STATUSES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
 KINDS = {
@@ -21,15 +21,11 @@ KINDS = {
 }
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_message"
     __table_args__ = (
-        CheckConstraint(_in("status", MESSAGE_STATUSES), name="status"),
-        CheckConstraint(_in("kind", KINDS), name="kind"),
+        CheckConstraint(sql_in("status", MESSAGE_STATUSES), name="status"),
+        CheckConstraint(sql_in("kind", KINDS), name="kind"),
         CheckConstraint("attempts >= 0", name="attempts"),
         CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="sent_at"),
         # A sender holds a message only while sending it (its lease starts at claimed_at).

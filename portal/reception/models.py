@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import privacy
-from portal.extensions import UTCDateTime, db
+from portal.extensions import UTCDateTime, db, sql_in
 from portal.identity import id_tail_check_sql, keyed_hash_check_sql
 from portal.vocabulary import CATEGORIES
 
@@ -52,11 +52,7 @@ def _receiving_leader(context) -> int:
 
 
 def _in(column: str, values: tuple[str, ...]):
-    return text(f"{column} IN ({', '.join(repr(v) for v in values)})")
-
-
-def _check_in(values) -> str:
-    return "status IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+    return text(sql_in(column, values))
 
 
 class Leader(db.Model):
@@ -152,9 +148,10 @@ class Place(db.Model):
 class Booking(db.Model):
     __tablename__ = "booking"
     __table_args__ = (
-        CheckConstraint(_check_in(BOOKING_STATUSES), name="status"),
+        CheckConstraint(sql_in("status", BOOKING_STATUSES), name="status"),
         CheckConstraint("party_size BETWEEN 1 AND 5", name="party_size"),
-        CheckConstraint(f"place_id IS NOT NULL OR {_check_in(PLACELESS)}", name="place_unless_waiting"),
+        CheckConstraint(f"place_id IS NOT NULL OR {sql_in('status', PLACELESS)}",
+                        name="place_unless_waiting"),
         CheckConstraint("status <> 'offered' OR offer_expires_at IS NOT NULL", name="offer_expires"),
         # Identifiers are stored only in canonical form (identity.canonical): a second
         # spelling of one ID number must never become a second person.
