@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from portal import (
+    access,
     assets,
     audit,
     bureau,
@@ -110,6 +111,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             configure_sqlite(db.engine)
 
     _register_blueprints(app)
+    # Who may use which view: the table in portal/access.py, after the session checks.
+    access.init_app(app)
     # Static files: content-hashed addresses cached for a year, gzip (portal/assets.py).
     assets.init_app(app)
     _connect_domains()

@@ -130,6 +130,13 @@ def set_active(user: User, active: bool, actor) -> None:
     events.emit("user.activate" if active else "user.deactivate", "user", user.id, actor=actor)
 
 
+def end_sessions(user: User, actor) -> None:
+    """强制下线: every session of the account ends now (on every server: the version is in
+    the database), the administrator's own included when they choose themselves."""
+    user.session_version += 1
+    events.emit("user.sessions_end", "user", user.id, actor=actor)
+
+
 def reset_password(user: User, password: str, actor) -> None:
     if problem := password_problem(password, user.username, user.display_name):
         raise DomainError({"password": problem})

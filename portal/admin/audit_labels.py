@@ -11,6 +11,8 @@ ACTIONS: dict[str, str] = {
     # accounts
     "user.create": "新建账号", "user.login": "登录", "user.activate": "启用账号",
     "user.deactivate": "停用账号", "user.password_reset": "重设密码", "user.unlock": "解除登录锁定",
+    "user.sessions_end": "强制下线",
+    "access.denied": "越权访问被拒绝",
     # administration
     "settings.update": "修改规则设置", "calendar.set": "设置工作日历",
     "calendar.delete": "删除工作日历设置", "calendar.year_confirm": "确认全年日历",
@@ -61,6 +63,7 @@ OBJECT_TYPES: dict[str, str] = {
     "eval_hearing": "评价会", "eval_poll": "投票", "eval_letter": "评价意见书",
     "eval_followup": "督办事项", "eval_recusal": "回避申请",
     "reception_record": "接谈记录", "handover": "交办事项", "unit": "责任单位", "export": "数据导出",
+    "route": "页面",
 }
 
 # Detail keys in words (settings keys are named by their own labels).

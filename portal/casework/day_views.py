@@ -12,7 +12,6 @@ from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user
 
 from portal import calendar, hypermedia
-from portal.access import role_required
 from portal.actions import perform
 from portal.casework import day_queries, services
 from portal.casework.forms import RecordForm
@@ -20,7 +19,6 @@ from portal.reception import management
 from portal.reception.models import Booking
 
 bp = Blueprint("casework_day", __name__, url_prefix="/staff/reception")
-STAFF = ("reception",)
 # The status changes the day view offers (the session page keeps review and corrections).
 DAY_ACTIONS = ("check_in", "no_show")
 DAY_CHANGED = "day-changed"  # htmx event: the counts at the top reload themselves
@@ -45,13 +43,11 @@ def _day_page(session_id: int, revealed: dict[int, str]) -> Response:
 
 
 @bp.get("/sessions/<int:session_id>/day")
-@role_required(*STAFF)
 def day(session_id: int):
     return _day_page(session_id, {})
 
 
 @bp.get("/sessions/<int:session_id>/day/counts")
-@role_required(*STAFF)
 def day_counts(session_id: int):
     """The figures at the top of the day view (its block for htmx, else the page)."""
     if not hypermedia.is_fragment_request():
@@ -62,7 +58,6 @@ def day_counts(session_id: int):
 
 
 @bp.get("/sessions/<int:session_id>/day/print")
-@role_required(*STAFF)
 def day_print(session_id: int):
     return hypermedia.render("casework/day_print.html", now=calendar.now(),
                              **_day_context(session_id))
@@ -94,7 +89,6 @@ def _row(booking: Booking, error_message: str | None, revealed: str | None = Non
 
 
 @bp.post("/day/bookings/<int:booking_id>/<any(check_in, no_show):action>")
-@role_required(*STAFF)
 def day_action(booking_id: int, action: str):
     booking = _visitor(booking_id)
     return perform(
@@ -105,7 +99,6 @@ def day_action(booking_id: int, action: str):
 
 
 @bp.post("/day/bookings/<int:booking_id>/reveal")
-@role_required(*STAFF)
 def reveal_id(booking_id: int):
     """The full ID number, to compare with the card: an audited act (booking.reveal_id)."""
     booking = _visitor(booking_id)
@@ -151,7 +144,6 @@ def _saved(created: bool, form: RecordForm, units: dict[int, str]):
 
 
 @bp.route("/bookings/<int:booking_id>/record", methods=["GET", "POST"])
-@role_required(*STAFF)
 def record(booking_id: int):
     booking = day_queries.visit(booking_id) or abort(404)
     if not day_queries.received(booking):

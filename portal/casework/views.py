@@ -13,7 +13,6 @@ from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user
 
 from portal import calendar, hypermedia, settings
-from portal.access import role_required
 from portal.actions import perform
 from portal.casework import queries, rules, services
 from portal.casework.supervision_forms import UnitForm, handover_forms
@@ -22,7 +21,6 @@ from portal.forms import EmptyForm
 from portal.request_guard import arg_date, arg_int
 
 bp = Blueprint("casework", __name__, url_prefix="/staff")
-STAFF = ("reception",)
 
 
 def _soon_days() -> int:
@@ -36,14 +34,12 @@ def _form_status() -> int:
 # --- units ---------------------------------------------------------------------------------------
 
 @bp.get("/units/")
-@role_required(*STAFF)
 def units():
     return hypermedia.render("casework/units.html", units=queries.units_with_open_counts())
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
-@role_required(*STAFF)
 def unit_edit(unit_id: int | None = None):
     unit = (queries.unit(unit_id) or abort(404)) if unit_id else None
     form = UnitForm(obj=unit)
@@ -64,7 +60,6 @@ def unit_edit(unit_id: int | None = None):
 
 
 @bp.post("/units/<int:unit_id>/<any(activate, deactivate):action>")
-@role_required(*STAFF)
 def unit_active(unit_id: int, action: str):
     unit = queries.unit(unit_id) or abort(404)
     back = url_for("casework.units")
@@ -79,7 +74,6 @@ def unit_active(unit_id: int, action: str):
 # --- the supervision list ------------------------------------------------------------------------
 
 @bp.get("/supervision/")
-@role_required(*STAFF)
 def supervision():
     today, soon = calendar.now().date(), _soon_days()
     unit_id = arg_int("unit")
@@ -109,7 +103,6 @@ def _handover_page(handover_id: int, forms: dict, status: int = 200) -> Response
 
 
 @bp.get("/handovers/<int:handover_id>")
-@role_required(*STAFF)
 def handover(handover_id: int):
     return _handover_page(handover_id, handover_forms(calendar.now().date()))
 
@@ -137,7 +130,6 @@ def _act(name: str, h, form):
 
 
 @bp.post("/handovers/<int:handover_id>/<any(notes, reminders, extend, conclude):action>")
-@role_required(*STAFF)
 def handover_action(handover_id: int, action: str):
     h = queries.handover_row(handover_id) or abort(404)
     name = ACTS[action]
@@ -190,13 +182,11 @@ def _ledger(template: str, **context) -> Response:
 
 
 @bp.get("/ledgers/leaders/")
-@role_required(*STAFF)
 def leader_ledgers():
     return _ledger("casework/ledger_leaders.html", leaders=queries.leader_ledgers)
 
 
 @bp.get("/ledgers/leaders/<int:leader_id>")
-@role_required(*STAFF)
 def leader_ledger(leader_id: int):
     person = queries.leader(leader_id) or abort(404)
     return _ledger("casework/ledger_leader.html", leader=lambda *_: person,
@@ -205,7 +195,6 @@ def leader_ledger(leader_id: int):
 
 
 @bp.get("/ledgers/units/<int:unit_id>")
-@role_required(*STAFF)
 def unit_ledger(unit_id: int):
     unit = queries.unit(unit_id) or abort(404)
     return _ledger("casework/ledger_unit.html", unit=lambda *_: unit,

@@ -13,7 +13,6 @@ from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 
 from portal import calendar, hypermedia, settings
-from portal.access import role_required
 from portal.actions import perform
 from portal.errors import apply_to_form
 from portal.evaluation import (
@@ -48,7 +47,6 @@ from portal.evaluation.poll_records import Poll
 from portal.forms import EmptyForm, choices
 
 bp = Blueprint("hearings", __name__)
-STAFF = ("evaluation",)
 
 
 def _found(row):
@@ -85,7 +83,6 @@ def _invalid(hearing_id: int, form_key: str, form):
 
 @bp.route("/matters/<int:matter_id>/hearings/new", methods=["GET", "POST"])
 @bp.route("/hearings/<int:hearing_id>/edit", methods=["GET", "POST"])
-@role_required(*STAFF)
 def edit(matter_id: int | None = None, hearing_id: int | None = None):
     hearing = hearing_or_404(hearing_id) if hearing_id else None
     matter = hearing.matter if hearing else _found(queries.by_id(Matter, matter_id))
@@ -127,7 +124,6 @@ def _form_page(form: HearingForm, matter: Matter, hearing, status: int):
 
 
 @bp.get("/hearings/<int:hearing_id>")
-@role_required(*STAFF)
 def view(hearing_id: int):
     return show(hearing_id)
 
@@ -135,7 +131,6 @@ def view(hearing_id: int):
 # --- the panel and recusal -----------------------------------------------------------------------
 
 @bp.post("/hearings/<int:hearing_id>/panel")
-@role_required(*STAFF)
 def panel(hearing_id: int):
     hearing = hearing_or_404(hearing_id, lock=True)
     form = PanelForm()
@@ -157,7 +152,6 @@ def panel(hearing_id: int):
 
 
 @bp.post("/hearings/<int:hearing_id>/recusals")
-@role_required(*STAFF)
 def recusal_new(hearing_id: int):
     hearing = hearing_or_404(hearing_id, lock=True)
     form = RecusalForm()
@@ -176,7 +170,6 @@ def recusal_new(hearing_id: int):
 
 
 @bp.post("/recusals/<int:recusal_id>/decide")
-@role_required(*STAFF)
 def recusal_decide(recusal_id: int):
     recusal = _locked(Recusal, recusal_id)
     hearing_id, form = recusal.hearing_id, DecisionForm()
@@ -192,7 +185,6 @@ def recusal_decide(recusal_id: int):
 # --- the notice, cancelling, attendance ----------------------------------------------------------
 
 @bp.post("/hearings/<int:hearing_id>/notice")
-@role_required(*STAFF)
 def notice(hearing_id: int):
     hearing = hearing_or_404(hearing_id, lock=True)
     form = EmptyForm()
@@ -202,7 +194,6 @@ def notice(hearing_id: int):
 
 
 @bp.post("/hearings/<int:hearing_id>/cancel")
-@role_required(*STAFF)
 def cancel(hearing_id: int):
     hearing = hearing_or_404(hearing_id, lock=True)
     form = ReasonForm()
@@ -215,7 +206,6 @@ def cancel(hearing_id: int):
 
 
 @bp.post("/hearings/<int:hearing_id>/attendance")
-@role_required(*STAFF)
 def attendance(hearing_id: int):
     hearing = hearing_or_404(hearing_id, lock=True)
     form = AttendanceForm()
@@ -231,7 +221,6 @@ def attendance(hearing_id: int):
 # --- the poll ------------------------------------------------------------------------------------
 
 @bp.post("/hearings/<int:hearing_id>/polls")
-@role_required(*STAFF)
 def poll_open(hearing_id: int):
     hearing = hearing_or_404(hearing_id, lock=True)
     form = OpenPollForm()
@@ -248,7 +237,6 @@ def _poll(poll_id: int, lock: bool = False) -> Poll:
 
 
 @bp.get("/polls/<int:poll_id>/progress")
-@role_required(*STAFF)
 def poll_progress(poll_id: int):
     """The live "8 of 9 have voted" fragment (counts only, never who voted how)."""
     poll = _poll(poll_id)
@@ -259,7 +247,6 @@ def poll_progress(poll_id: int):
 
 
 @bp.post("/polls/<int:poll_id>/paper", endpoint="paper")
-@role_required(*STAFF)
 def paper_counts(poll_id: int):
     poll = _poll(poll_id, lock=True)
     hearing_id, form = poll.hearing_id, PaperForm()
@@ -275,7 +262,6 @@ def paper_counts(poll_id: int):
 
 
 @bp.post("/polls/<int:poll_id>/confirm")
-@role_required(*STAFF)
 def paper_confirm(poll_id: int):
     poll = _poll(poll_id, lock=True)
     hearing_id, form = poll.hearing_id, EmptyForm()
@@ -285,7 +271,6 @@ def paper_confirm(poll_id: int):
 
 
 @bp.post("/polls/<int:poll_id>/close")
-@role_required(*STAFF)
 def poll_close(poll_id: int):
     poll = _poll(poll_id, lock=True)
     hearing_id, form = poll.hearing_id, EmptyForm()
@@ -303,7 +288,6 @@ def poll_close(poll_id: int):
 
 
 @bp.post("/polls/<int:poll_id>/correct")
-@role_required(*STAFF)
 def poll_correct(poll_id: int):
     poll = _poll(poll_id, lock=True)
     hearing_id, form = poll.hearing_id, CorrectionForm()
@@ -319,7 +303,6 @@ def poll_correct(poll_id: int):
 # --- the letter and the result -------------------------------------------------------------------
 
 @bp.post("/hearings/<int:hearing_id>/letter")
-@role_required(*STAFF)
 def letter_save(hearing_id: int):
     hearing = hearing_or_404(hearing_id, lock=True)
     form = LetterForm()
@@ -332,7 +315,6 @@ def letter_save(hearing_id: int):
 
 
 @bp.post("/hearings/<int:hearing_id>/letter/issue")
-@role_required(*STAFF)
 def letter_issue(hearing_id: int):
     hearing = hearing_or_404(hearing_id, lock=True)
     form = EmptyForm()
@@ -343,7 +325,6 @@ def letter_issue(hearing_id: int):
 
 
 @bp.get("/hearings/<int:hearing_id>/letter")
-@role_required(*STAFF)
 def letter_print(hearing_id: int):
     hearing = hearing_or_404(hearing_id)
     poll = queries.current_poll(hearing.id)
@@ -355,7 +336,6 @@ def letter_print(hearing_id: int):
 
 
 @bp.post("/hearings/<int:hearing_id>/deliveries")
-@role_required(*STAFF)
 def delivery(hearing_id: int):
     hearing_or_404(hearing_id, lock=True)
     letter = queries.letter_for(hearing_id)
@@ -372,7 +352,6 @@ def delivery(hearing_id: int):
 
 
 @bp.post("/hearings/<int:hearing_id>/publish")
-@role_required(*STAFF)
 def publish(hearing_id: int):
     hearing = hearing_or_404(hearing_id, lock=True)
     form = PublishForm()

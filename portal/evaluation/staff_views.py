@@ -11,7 +11,6 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from portal import calendar, hypermedia
-from portal.access import role_required
 from portal.actions import perform
 from portal.evaluation import (
     applications,
@@ -40,7 +39,6 @@ from portal.vocabulary import CATEGORIES
 
 bp = Blueprint("evaluation_staff", __name__, url_prefix="/staff/evaluation")
 bp.register_blueprint(hearing_views.bp)
-STAFF = ("evaluation",)
 
 
 def _found(row):
@@ -51,7 +49,6 @@ def _found(row):
 
 
 @bp.get("/")
-@role_required(*STAFF)
 def dashboard():
     filters = queries.MatterFilter(
         status=request.args.get("status", ""), level=request.args.get("level", ""),
@@ -88,7 +85,6 @@ def _matter_form_page(form: MatterForm, matter: Matter | None, status: int):
 
 @bp.route("/matters/new", methods=["GET", "POST"])
 @bp.route("/matters/<int:matter_id>/edit", methods=["GET", "POST"])
-@role_required(*STAFF)
 def matter_edit(matter_id: int | None = None):
     matter = _matter(matter_id) if matter_id else None
     form = MatterForm(obj=matter)
@@ -132,7 +128,6 @@ def _matter_page(matter_id: int, status: int = 200, revealed: str | None = None,
 
 
 @bp.get("/matters/<int:matter_id>")
-@role_required(*STAFF)
 def matter_view(matter_id: int):
     return _matter_page(matter_id)
 
@@ -142,7 +137,6 @@ def _to_matter(matter_id: int):
 
 
 @bp.post("/matters/<int:matter_id>/reveal")
-@role_required(*STAFF)
 def reveal_id(matter_id: int):
     matter = _matter(matter_id)
     return perform(lambda: matters.reveal_id_number(matter, current_user),
@@ -162,7 +156,6 @@ def _refused_on(matter_id: int, form_key: str, form):
 
 
 @bp.post("/matters/<int:matter_id>/applications")
-@role_required(*STAFF)
 def application_new(matter_id: int):
     matter = _matter(matter_id)
     form = ApplicationForm()
@@ -184,7 +177,6 @@ def _application(application_id: int) -> Application:
 
 
 @bp.post("/applications/<int:application_id>/conditions")
-@role_required(*STAFF)
 def condition(application_id: int):
     application = _application(application_id)
     matter_id, form = application.matter_id, ConditionForm()
@@ -199,7 +191,6 @@ def condition(application_id: int):
 
 
 @bp.post("/applications/<int:application_id>/accept")
-@role_required(*STAFF)
 def application_accept(application_id: int):
     application = _application(application_id)
     matter_id, form = application.matter_id, EmptyForm()
@@ -211,7 +202,6 @@ def application_accept(application_id: int):
 
 
 @bp.post("/applications/<int:application_id>/refuse")
-@role_required(*STAFF)
 def application_refuse(application_id: int):
     application = _application(application_id)
     matter_id, form = application.matter_id, ReasonForm()
@@ -227,7 +217,6 @@ def application_refuse(application_id: int):
 # --- follow-up ---------------------------------------------------------------------------------
 
 @bp.post("/matters/<int:matter_id>/followups")
-@role_required(*STAFF)
 def followup_new(matter_id: int):
     matter = _matter(matter_id)
     form = FollowUpForm()
@@ -249,7 +238,6 @@ def _done_refused(to_list: bool, matter_id: int, form: DoneForm):
 
 
 @bp.post("/followups/<int:followup_id>/done")
-@role_required(*STAFF)
 def followup_done(followup_id: int):
     task = queries.locked(FollowUp, followup_id)
     if task is None:
@@ -274,7 +262,6 @@ def _followups_page(status: int = 200, error: str | None = None):
 
 
 @bp.get("/followups")
-@role_required(*STAFF)
 def followups():
     return _followups_page()
 
@@ -282,7 +269,6 @@ def followups():
 # --- the evaluator pool ------------------------------------------------------------------------
 
 @bp.get("/evaluators")
-@role_required(*STAFF)
 def evaluators():
     people = queries.list_evaluators()
     return hypermedia.render("evaluation/staff/evaluators.html", evaluators=people,
@@ -297,7 +283,6 @@ def _evaluator_form_page(form: EvaluatorForm, evaluator: Evaluator | None, statu
 
 @bp.route("/evaluators/new", methods=["GET", "POST"])
 @bp.route("/evaluators/<int:evaluator_id>", methods=["GET", "POST"])
-@role_required(*STAFF)
 def evaluator_edit(evaluator_id: int | None = None):
     evaluator = _found(queries.by_id(Evaluator, evaluator_id)) if evaluator_id else None
     form = EvaluatorForm(obj=evaluator)
@@ -318,7 +303,6 @@ def evaluator_edit(evaluator_id: int | None = None):
 
 
 @bp.post("/evaluators/<int:evaluator_id>/<any(activate, deactivate):action>")
-@role_required(*STAFF)
 def evaluator_active(evaluator_id: int, action: str):
     evaluator = _found(queries.by_id(Evaluator, evaluator_id))
     back = url_for("evaluation_staff.evaluators")

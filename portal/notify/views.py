@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 
 from portal import calendar, hypermedia, request_guard
-from portal.access import role_required
 from portal.actions import perform
 from portal.forms import EmptyForm
 from portal.notify import queries, services
@@ -16,11 +15,9 @@ from portal.reception import management
 from portal.reception import queries as reception_queries
 
 bp = Blueprint("notify", __name__, url_prefix="/staff")
-STAFF = ("reception",)
 
 
 @bp.get("/outbox/")
-@role_required(*STAFF)
 def outbox():
     filters = queries.OutboxFilter.of(request.args.get("status", "").strip(),
                                       request.args.get("kind", "").strip())
@@ -33,7 +30,6 @@ def outbox():
 
 
 @bp.post("/outbox/<int:message_id>/retry")
-@role_required(*STAFF)
 def retry(message_id: int):
     back = request.form.get("back", "")
     back = back if back.startswith("/staff/outbox/") else url_for("notify.outbox")
@@ -52,14 +48,12 @@ def retry(message_id: int):
 
 
 @bp.get("/reception/calls")
-@role_required(*STAFF)
 def calls():
     return hypermedia.render("notify/calls.html", rows=queries.call_list(),
                              action_form=EmptyForm())
 
 
 @bp.post("/reception/bookings/<int:booking_id>/notified")
-@role_required(*STAFF)
 def notified(booking_id: int):
     booking = reception_queries.booking_with_place(booking_id) or abort(404)
     code = booking.code

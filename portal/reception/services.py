@@ -309,8 +309,9 @@ def can_cancel(booking: Booking, now: datetime) -> bool:
     return BOOKING.can(booking, "cancel", None, now)
 
 
-def cancel_booking(booking: Booking, reason: str, now: datetime) -> None:
-    """The citizen cancels; the place is free again at once (the index stops counting it)."""
+def cancel_booking(booking: Booking, reason: str, now: datetime) -> bool:
+    """The citizen cancels; the place is free again at once (the index stops counting it).
+    Returns whether a place was let go (a waiting-list entry holds none)."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError({"reason": "请填写取消原因"})
@@ -323,6 +324,7 @@ def cancel_booking(booking: Booking, reason: str, now: datetime) -> None:
     booking.updated_at = now
     if held:  # a waiting entry's own cancel frees nothing
         waitlist.offer_free_places(booking.session_id, now)
+    return held
 
 
 WRONG_PHONE = "手机号码与预约时填写的不一致，请核对后重新输入"

@@ -13,7 +13,6 @@ from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user
 
 from portal import calendar, hypermedia
-from portal.access import role_required
 from portal.actions import perform
 from portal.forms import EmptyForm
 from portal.reception import lifecycle, management, queries
@@ -28,7 +27,6 @@ from portal.reception.models import Booking
 from portal.reception.window import short_window_warning
 
 staff_bp = Blueprint("reception_staff", __name__, url_prefix="/staff/reception")
-STAFF = ("reception",)
 
 
 def _see(endpoint: str, **values) -> Callable[[object], Response]:
@@ -41,7 +39,6 @@ def _form_status() -> int:
 
 
 @staff_bp.get("/")
-@role_required(*STAFF)
 def dashboard():
     today = calendar.now().date()
     show = request.args.get("show", "upcoming")
@@ -59,7 +56,6 @@ def dashboard():
 # --- leaders ------------------------------------------------------------------------------------
 
 @staff_bp.get("/leaders")
-@role_required(*STAFF)
 def leaders():
     return hypermedia.render("reception/staff/leaders.html", leaders=queries.all_leaders(),
                              action_form=EmptyForm())
@@ -67,7 +63,6 @@ def leaders():
 
 @staff_bp.route("/leaders/new", methods=["GET", "POST"])
 @staff_bp.route("/leaders/<int:leader_id>", methods=["GET", "POST"])
-@role_required(*STAFF)
 def leader_edit(leader_id: int | None = None):
     leader = (queries.leader(leader_id) or abort(404)) if leader_id else None
     form = LeaderForm(obj=leader)
@@ -88,7 +83,6 @@ def leader_edit(leader_id: int | None = None):
 
 
 @staff_bp.post("/leaders/<int:leader_id>/<any(activate, deactivate):action>")
-@role_required(*STAFF)
 def leader_active(leader_id: int, action: str):
     leader = queries.leader(leader_id) or abort(404)
     activate = action == "activate"
@@ -122,7 +116,6 @@ def _created(result) -> str:
 
 
 @staff_bp.route("/sessions/new", methods=["GET", "POST"])
-@role_required(*STAFF)
 def session_new():
     form = _session_form()
     if request.method == "GET":
@@ -141,7 +134,6 @@ def session_new():
 
 
 @staff_bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
-@role_required(*STAFF)
 def session_edit(session_id: int):
     session_row = queries.session_by_id(session_id) or abort(404)
     form = _session_form(obj=session_row)
@@ -186,7 +178,6 @@ def _staff_session_page(session_id: int, revealed: dict[int, str]):
 
 
 @staff_bp.get("/sessions/<int:session_id>")
-@role_required(*STAFF)
 def session_view(session_id: int):
     return _staff_session_page(session_id, {})
 
@@ -207,7 +198,6 @@ def _session_act(action: str, session_row, reason: str | None):
 
 
 @staff_bp.post("/sessions/<int:session_id>/<any(publish, close, cancel):action>")
-@role_required(*STAFF)
 def session_action(session_id: int, action: str):
     session_row = queries.session_by_id(session_id) or abort(404)
     form = ReasonForm() if action == "cancel" else EmptyForm()
@@ -241,7 +231,6 @@ def _ask_before_cancelling(sessions, reason: str, series_id: str | None = None):
 
 
 @staff_bp.get("/series/<series_id>")
-@role_required(*STAFF)
 def series_view(series_id: str):
     sessions = queries.series_sessions(series_id) or abort(404)
     ids = [s.id for s in sessions]
@@ -262,7 +251,6 @@ def _series_changed(result) -> str:
 
 
 @staff_bp.route("/series/<series_id>/edit", methods=["GET", "POST"])
-@role_required(*STAFF)
 def series_edit(series_id: str):
     sessions = queries.series_sessions(series_id) or abort(404)
     form = SeriesForm(obj=sessions[-1])
@@ -286,7 +274,6 @@ def series_edit(series_id: str):
 
 
 @staff_bp.post("/series/<series_id>/cancel")
-@role_required(*STAFF)
 def series_cancel(series_id: str):
     back = url_for("reception_staff.series_view", series_id=series_id)
     form = ReasonForm()
@@ -313,7 +300,6 @@ def _staff_booking(booking_id: int) -> Booking:
 
 @staff_bp.post("/bookings/<int:booking_id>/<any(confirm, decline, check_in, no_show, "
                "correct_attended, correct_absent):action>")
-@role_required(*STAFF)
 def booking_action(booking_id: int, action: str):
     """Change one booking; htmx swaps its row in place (and tells the page's 剩余名额 to
     refresh), otherwise back to the session page."""
@@ -339,7 +325,6 @@ def _places_changed(response: Response) -> Response:
 
 
 @staff_bp.get("/sessions/<int:session_id>/free")
-@role_required(*STAFF)
 def free_count(session_id: int):
     """The live 剩余名额 of the staff session page (its block for htmx, else the page)."""
     if not hypermedia.is_fragment_request():
@@ -366,7 +351,6 @@ def _booking_row(booking: Booking, error_message: str | None, revealed: str | No
 
 
 @staff_bp.post("/bookings/<int:booking_id>/reveal")
-@role_required(*STAFF)
 def reveal_id(booking_id: int):
     booking = _staff_booking(booking_id)
 

@@ -296,7 +296,7 @@ def forget_receipt():
 WRONG_PHONE = "手机号码与预约时填写的不一致，请核对后重新输入"
 
 
-def _citizen_act(code: str, form, form_key: str, act, done: str) -> Response:
+def _citizen_act(code: str, form, form_key: str, act, done) -> Response:
     """Cancel, or confirm a 候补 offer: the phone number is asked again even on a receipt this
     browser remembers, and checked against the booking as the lookup does."""
     valid = form.validate_on_submit()
@@ -328,7 +328,7 @@ def cancel(code: str):
     return _citizen_act(
         code, form, "cancel_form",
         lambda booking: services.cancel_booking(booking, form.reason.data, calendar.now()),
-        "预约已取消，名额已释放。")
+        lambda freed: "预约已取消，名额已释放。" if freed else "已退出候补名单。")
 
 
 @public_bp.post("/bookings/<code>/accept")

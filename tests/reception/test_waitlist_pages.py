@@ -73,6 +73,8 @@ def test_the_receipt_shows_the_place_in_the_list_and_cancelling_works(client):
                             data={"reason": "不等了", "phone": form["phone"]})
     assert cancelled.status_code == 303 and entry(second).status == "cancelled"
     assert entry(first).status == "waitlisted"
+    receipt = client.get(cancelled.headers["Location"]).text
+    assert "已退出候补名单" in receipt and "名额已释放" not in receipt  # no place was held
 
 
 def test_the_offer_is_confirmed_with_the_phone_before_its_deadline(client, clock):
