@@ -64,7 +64,7 @@ ACCESS: dict[str, Rule] = {
     "accounts.home": SIGNED_IN,
     **_rules("accounts", ADMIN, "users set_user_active end_sessions reset_password lift_login_restrictions"),
     # Administration; the working calendar is kept by reception staff too.
-    **_rules("admin", ADMIN, "rule_settings audit_log confirm_calendar_year"),
+    **_rules("admin", ADMIN, "rule_settings audit_log audit_export_download confirm_calendar_year"),
     **_rules("admin", RECEPTION, "working_calendar delete_calendar_override"),
     # Reception: schedule, bookings, the desk, the day, casework, exports, messages.
     **_rules("reception_staff", RECEPTION, """
@@ -122,11 +122,15 @@ def enforce():
     return None
 
 
-def record_denial(endpoint: str) -> None:
-    """An audited refusal, committed on its own: the request itself changes nothing."""
+def record_denial(endpoint: str, reason: str = "") -> None:
+    """An audited refusal of a signed-in account, committed on its own: the request itself
+    changes nothing. (Citizens have no account: their wrong phones are rate-limited.)"""
     db.session.rollback()
+    if not current_user.is_authenticated:
+        return
+    detail = {"reason": reason[:200]} if reason else {}
     events.emit("access.denied", "route", endpoint[:40], actor=current_user._get_current_object(),
-                method=request.method, path=request.path[:200], role=current_user.role)
+                method=request.method, path=request.path[:200], role=current_user.role, **detail)
     db.session.commit()
 
 

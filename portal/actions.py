@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Response, flash
+from flask import Response, flash, request
 
-from portal import hypermedia
+from portal import access, hypermedia
 from portal.errors import DomainError, apply_to_form
 from portal.extensions import db
 
@@ -36,6 +36,8 @@ def perform(action: Callable[[], T], *, success: Callable[[T], Response],
         result = action()
     except DomainError as error:
         db.session.rollback()
+        if error.status == 403:  # an object this account may not act on: audited, like the table's
+            access.record_denial(request.endpoint or "", error.message)
         if form is not None:
             apply_to_form(form, error)
         if failure is not None:

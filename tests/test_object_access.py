@@ -170,6 +170,11 @@ def test_a_member_cannot_vote_in_another_panels_poll(app, client, clock):
     for data in ({"choice": "maybe"}, {}):  # an invalid form shows no page of B either
         _refused(client.post(vote_b, data=data), 403, 404)
     assert _state(poll_a, poll_b) == before
+    # Each refused vote is a failed authorization in the audit log, with its reason.
+    denied = db.session.scalars(select(audit.AuditEntry).where(
+        audit.AuditEntry.action == "access.denied")).all()
+    assert len(denied) >= 2
+    assert all(e.actor == "member2" and "评价员" in e.detail_dict["reason"] for e in denied)
     # The same member votes in their own poll (so the refusals above are not just broken).
     done = client.post(f"/staff/panel/polls/{poll_a.id}/vote",
                        data={"choice": "satisfied", "confirm": "1"})
