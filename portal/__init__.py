@@ -8,7 +8,7 @@ import traceback
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import StatementError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -49,7 +49,7 @@ HTMX_CONFIG = json.dumps(
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 
@@ -77,6 +77,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config.from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    # Cookie names and flags, and the URL scheme, follow the one HTTPS switch.
+    app.config.update(config.transport(app.config["HTTPS"]))
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
         os.makedirs(app.instance_path, exist_ok=True)
@@ -85,18 +87,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     # message, a traceback or a log line.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}), "hide_parameters": True}
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
-    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory") and not app.testing:
-        app.logger.warning(
-            "REDIS_URL is not set: request limits (booking, lookup, login per address) are "
-            "counted per worker process, so N workers allow N times the limit. Set REDIS_URL "
-            "on every server of a real deployment.")
+    _configure_edge(app)
     # Every <int:...> in a URL is an id the database can hold: larger numbers are a 404,
     # never an integer overflow inside the database driver.
     app.url_map.converters["int"] = BoundedIntegerConverter
-    if app.config["PROXY_COUNT"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
-                                x_proto=app.config["PROXY_COUNT"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
@@ -123,6 +117,20 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _configure_edge(app: Flask) -> None:
+    """Where request limits are counted, and which client address they count."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory") and not app.testing:
+        app.logger.warning(
+            "REDIS_URL is not set: request limits (booking, lookup, login per address) are "
+            "counted per worker process, so N workers allow N times the limit. Set REDIS_URL "
+            "on every server of a real deployment.")
+    # X-Forwarded-For is believed only from the configured number of proxies in front.
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
+                                x_proto=app.config["PROXY_COUNT"])
 
 
 class BoundedIntegerConverter(IntegerConverter):
@@ -206,9 +214,10 @@ def _register_templating(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
-    def page(status: int, message: str | None = None):
-        title, default = ERROR_MESSAGES.get(status, ERROR_MESSAGES[400])
-        return render_template("error.html", title=title, message=message or default), status
+    def page(status: int, message: str | None = None, headers=None):
+        title, default = ERROR_MESSAGES.get(status) or ERROR_MESSAGES[500 if status >= 500 else 400]
+        return (render_template("error.html", title=title, message=message or default), status,
+                headers or {})
 
     @app.errorhandler(CSRFError)
     def _csrf(error):
@@ -216,11 +225,14 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
-        if error.code not in ERROR_MESSAGES:
+        if error.code is None or error.code < 400:  # routing redirects (308) pass through
             return error
-        if error.code == 500:
+        if error.code >= 500:
             db.session.rollback()
-        return page(error.code, getattr(error, "public_message", None))
+        # A 405 must still say which methods the address takes.
+        allow = {"Allow": ", ".join(error.valid_methods)} if isinstance(
+            error, MethodNotAllowed) and error.valid_methods else None
+        return page(error.code, getattr(error, "public_message", None), allow)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
@@ -259,8 +271,11 @@ def _register_headers(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Set, not defaulted: no view may loosen them.
+        headers["Content-Security-Policy"] = CSP
+        headers["X-Content-Type-Options"] = "nosniff"
+        if app.config["HTTPS"]:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")

@@ -45,6 +45,40 @@ def _trusted_hosts(value: str | None, public_base_url: str | None) -> list[str]:
     return hosts + ["localhost", "127.0.0.1"]
 
 
+def _https(env) -> bool:
+    """Served over HTTPS: ``HTTPS=1``; unset, a PUBLIC_BASE_URL starting ``https://`` (or the
+    older ``SESSION_COOKIE_SECURE=true``) says so. ``HTTPS=0`` wins over both."""
+    base = (env.get("PUBLIC_BASE_URL") or "").strip().lower()
+    return _bool("HTTPS", base.startswith("https://") or _bool("SESSION_COOKIE_SECURE", False))
+
+
+def cookie_name(name: str, https: bool) -> str:
+    """Over HTTPS every cookie is ``__Host-`` named: browsers then take it only with Secure,
+    Path=/ and no Domain, so neither plain HTTP nor a sibling subdomain can set or overwrite it."""
+    return f"__Host-{name}" if https else name
+
+
+def transport(https: bool) -> dict:
+    """The settings that follow HTTPS (applied after any test configuration)."""
+    return {
+        "SESSION_COOKIE_SECURE": https,
+        "SESSION_COOKIE_NAME": cookie_name("session", https),
+        # What __Host- requires, whatever APPLICATION_ROOT or SERVER_NAME say.
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+    }
+
+
+def _rate_limits(env) -> dict:
+    """Flask-Limiter's own settings, so a load test can switch limits off (RATELIMIT_ENABLED=0).
+    Without RATELIMIT_STORAGE_URI the factory counts in REDIS_URL, else in memory (warned)."""
+    found = {"RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True)}
+    if uri := (env.get("RATELIMIT_STORAGE_URI") or "").strip():
+        found["RATELIMIT_STORAGE_URI"] = uri
+    return found
+
+
 def from_environment(instance_path: str) -> dict:
     instance = Path(instance_path)
     env = os.environ
@@ -62,7 +96,8 @@ def from_environment(instance_path: str) -> dict:
         "REDIS_URL": env.get("REDIS_URL"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL"),
         "TRUSTED_HOSTS": _trusted_hosts(env.get("TRUSTED_HOSTS"), env.get("PUBLIC_BASE_URL")),
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "HTTPS": _https(env),
+        **_rate_limits(env),
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
         "STAFF_SESSION_IDLE": timedelta(minutes=int(env.get("STAFF_IDLE_MINUTES", "15"))),
         # Citizen notifications (the channel itself is a setting): secrets only.
@@ -80,6 +115,11 @@ FIXED = {
     "STAFF_SESSION_MAX": timedelta(hours=12),
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
     "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,
+    # multipart/form-data: any one text field (the longest form field, 3000 characters, is
+    # 9 kB of UTF-8), and the number of fields (the largest form has a few dozen). Werkzeug
+    # applies neither to urlencoded bodies, which MAX_CONTENT_LENGTH bounds.
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+    "MAX_FORM_PARTS": 200,
     "WTF_CSRF_TIME_LIMIT": 12 * 3600,
     # Redis down: count in this process's memory rather than fail (and log that it happened).
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

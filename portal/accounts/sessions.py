@@ -16,6 +16,8 @@ from flask import current_app, flash, request, session
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from portal.config import cookie_name
+
 AUTH_AT = "auth_at"
 SEEN_AT = "seen_at"
 
@@ -77,7 +79,7 @@ def known_device_users() -> list[str]:
     An attacker guessing from elsewhere cannot have it, so the per-account back-off of
     ``accounts.throttle`` does not apply here: guessing elsewhere never locks the owner out.
     """
-    raw = request.cookies.get(DEVICE_COOKIE)
+    raw = request.cookies.get(cookie_name(DEVICE_COOKIE, current_app.config["HTTPS"]))
     if not raw:
         return []
     try:
@@ -90,8 +92,9 @@ def known_device_users() -> list[str]:
 def remember_device(response, username: str) -> None:
     names = [n for n in known_device_users() if n != username][-4:] + [username]
     response.set_cookie(
-        DEVICE_COOKIE, _device_signer().dumps(names), max_age=DEVICE_DAYS * 86400,
-        httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+        cookie_name(DEVICE_COOKIE, current_app.config["HTTPS"]), _device_signer().dumps(names),
+        max_age=DEVICE_DAYS * 86400, path="/", httponly=True, samesite="Lax",
+        secure=current_app.config["HTTPS"])
 
 
 def safe_next_path(raw: str | None) -> str | None:

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, url_for
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from portal import calendar, hypermedia
+from portal import calendar, hypermedia, limits
 from portal.actions import perform
 from portal.casework import tracking
 from portal.casework.models import RATINGS
@@ -90,6 +90,7 @@ def progress(code: str):
 
 @bp.post("/bookings/<code>/progress")
 @limiter.limit(LOOKUP_LIMIT)
+@limits.per_booking_code
 def progress_access(code: str):
     """The code (from the address) and phone checked as the lookup checks them."""
     form = LookupForm()
@@ -104,6 +105,7 @@ def progress_access(code: str):
 
 @bp.post("/bookings/<code>/rating")
 @limiter.limit(RATING_LIMIT)
+@limits.per_booking_code
 def rate(code: str):
     """The rating, with the phone number asked again and checked as cancelling checks it."""
     form = RatingForm()

@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, flash, request, session, url_for
 from flask_login import current_user
 
-from portal import calendar, hypermedia, request_guard, settings
+from portal import calendar, hypermedia, limits, request_guard, settings
 from portal.actions import perform
 from portal.errors import DomainError
 from portal.extensions import limiter
@@ -134,6 +134,7 @@ def _booked(booking: Booking) -> Response:
 @public_bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
 # Generous: a township service point may book for many villagers from one address.
 @limiter.limit("60 per hour", methods=["POST"])
+@limits.per_id_number
 def session_detail(session_id: int):
     session_row = _public_session(session_id)
     form = _booking_form(session_row)
@@ -152,6 +153,7 @@ def session_detail(session_id: int):
 
 @public_bp.post("/sessions/<int:session_id>/waitlist")
 @limiter.limit("60 per hour")
+@limits.per_id_number
 def join_waitlist(session_id: int):
     """加入候补: the booking form's fields and rules, on a full session."""
     session_row = _public_session(session_id)
@@ -323,6 +325,7 @@ def _citizen_act(code: str, form, form_key: str, act, done) -> Response:
 
 @public_bp.post("/bookings/<code>/cancel")
 @limiter.limit("20 per hour")
+@limits.per_booking_code
 def cancel(code: str):
     form = CancelForm()
     return _citizen_act(
@@ -333,6 +336,7 @@ def cancel(code: str):
 
 @public_bp.post("/bookings/<code>/accept")
 @limiter.limit("20 per hour")
+@limits.per_booking_code
 def accept(code: str):
     """确认候补名额: the place held for this waiting-list entry becomes a booking (待审核)."""
     form = AcceptForm()
@@ -344,6 +348,7 @@ def accept(code: str):
 
 @public_bp.route("/lookup", methods=["GET", "POST"])
 @limiter.limit("20 per 10 minutes", methods=["POST"])
+@limits.per_booking_code
 def lookup():
     form = LookupForm()
     # The receipt's QR code encodes this address (documents.lookup_url).

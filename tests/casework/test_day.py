@@ -80,10 +80,10 @@ def handed_over(booking, unit_obj, task: str = "核实补偿款发放情况并�
 
 
 def audit_actions() -> list[str]:
-    """The audit log's actions in order, logins left out."""
+    """The audit log's actions in order, logins and refusals (access.denied) left out."""
     return [a for a in db.session.scalars(select(audit.AuditEntry.action)
                                           .order_by(audit.AuditEntry.id))
-            if not a.startswith("user.")]
+            if not a.startswith("user.") and a != "access.denied"]
 
 
 def day_url(session) -> str:

@@ -31,13 +31,15 @@ def url(h, action: str = "") -> str:
 
 
 def state(h) -> tuple:
-    """What a refused request must leave unchanged: the row, its notes, the audit log."""
+    """What a refused request must leave unchanged: the row, its notes, the audit log (but
+    for the refusals themselves, audited as access.denied)."""
     db.session.expire_all()
     row = db.session.get(HandOver, h.id)
     return (row.status, row.due_on, row.extension_days, row.extension_reason, row.concluded_on,
             row.reply_cipher,
             db.session.scalar(select(func.count(HandOverNote.id))),
-            db.session.scalar(select(func.count(audit.AuditEntry.id))))
+            db.session.scalar(select(func.count(audit.AuditEntry.id))
+                              .where(audit.AuditEntry.action != "access.denied")))
 
 
 EXTEND = {"extend-days": "20", "extend-reason": "需调取十年前的征地档案"}
