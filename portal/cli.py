@@ -5,6 +5,7 @@ import click
 from flask import Flask
 
 from portal import audit, calendar
+from portal.actions import commit
 from portal.errors import DomainError
 from portal.extensions import db
 
@@ -62,11 +63,30 @@ def audit_group():
 
 
 @audit_group.command("verify")
-def verify():
-    count, broken = audit.verify_chain()
-    if broken is not None:
-        raise click.ClickException(f"audit chain broken at entry {broken} ({count} checked)")
-    click.echo(f"audit chain intact: {count} entries")
+@click.option("--expect-head", metavar="COUNT:HASH",
+              help="A head printed by an earlier run: fail if that entry is gone or differs.")
+def verify(expect_head):
+    """Check the hash chain and seals; print the head to record for the next run."""
+    try:
+        expect = audit.Head.parse(expect_head) if expect_head else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--expect-head") from None
+    verdict = audit.verify_chain(expect)
+    if verdict.broken is not None:
+        raise click.ClickException(f"audit chain broken at entry {verdict.broken}: "
+                                   f"{verdict.problem} ({verdict.count} checked)")
+    click.echo(f"audit chain intact: {verdict.count} entries")
+    click.echo(f"head: {verdict.head}  (keep it; check it later with --expect-head)")
+
+
+@audit_group.command("prune")
+def prune():
+    """Run daily: remove entries older than the retention setting (操作日志保留天数)."""
+    try:
+        removed = commit(audit.prune)
+    except audit.ChainBroken as error:
+        raise click.ClickException(f"{error}; nothing removed") from None
+    click.echo(f"pruned {removed} audit entries")
 
 
 @click.group("reception", help="Reception jobs.")

@@ -19,6 +19,9 @@ from flask_migrate import upgrade
 from portal import calendar, create_app
 from portal.extensions import db
 
+# Every log record of the run is scanned for ID and phone numbers (tests/logscan.py).
+pytest_plugins = ["tests.logscan"]
+
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 # Wednesday 18 November 2026, 10:00 in Shanghai: a normal working week in 2026.
 FIXED_NOW = datetime(2026, 11, 18, 10, 0, tzinfo=calendar.TZ)

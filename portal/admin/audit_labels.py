@@ -13,6 +13,7 @@ ACTIONS: dict[str, str] = {
     "user.deactivate": "停用账号", "user.password_reset": "重设密码", "user.unlock": "解除登录锁定",
     "user.sessions_end": "强制下线",
     "access.denied": "越权访问被拒绝",
+    "audit.export": "导出操作日志", "audit.prune": "删除过期操作日志",
     # administration
     "settings.update": "修改规则设置", "calendar.set": "设置工作日历",
     "calendar.delete": "删除工作日历设置", "calendar.year_confirm": "确认全年日历",
@@ -63,7 +64,7 @@ OBJECT_TYPES: dict[str, str] = {
     "eval_hearing": "评价会", "eval_poll": "投票", "eval_letter": "评价意见书",
     "eval_followup": "督办事项", "eval_recusal": "回避申请",
     "reception_record": "接谈记录", "handover": "交办事项", "unit": "责任单位", "export": "数据导出",
-    "route": "页面",
+    "route": "页面", "audit": "操作日志",
 }
 
 # Detail keys in words (settings keys are named by their own labels).
@@ -75,6 +76,9 @@ DETAIL_KEYS: dict[str, str] = {
     "late_days": "超期天数", "code": "预约码", "walk_in": "现场登记", "kind": "类型",
     "start": "开始日期", "end": "结束日期", "revealed": "含完整身份证号和手机号码", "rows": "行数",
     "lapsed": "候补失效",
+    "path": "访问地址", "filters": "筛选条件", "format": "文件格式", "through": "删除至记录",
+    "last_hash": "最后一条摘要", "before": "早于", "retention_days": "保留天数",
+    "position": "累计序号",
 }
 
 

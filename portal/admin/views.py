@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, Response, abort, make_response, request, url_for
 from flask_login import current_user
 
 from portal import calendar, hypermedia, request_guard, settings
 from portal.actions import perform
-from portal.admin import audit_labels, queries, services
+from portal.admin import audit_export, audit_labels, queries, services
 from portal.admin.forms import CalendarOverrideForm
 from portal.extensions import db
 from portal.forms import EmptyForm
@@ -103,7 +103,27 @@ def audit_log():
     entries = queries.audit_page(request_guard.arg_int("before"), filters)
     return hypermedia.render(
         "admin/audit.html", entries=entries, filters=filters, page_size=queries.AUDIT_PAGE,
-        names=queries.object_names(entries),
+        names=queries.object_names(entries), export_form=EmptyForm(),
+        retention_days=settings.get("audit_retention_days"),
         actions=audit_labels.ACTIONS, object_types=audit_labels.OBJECT_TYPES,
         action_label=audit_labels.action_label, object_type_label=audit_labels.object_type_label,
         detail_lines=audit_labels.detail_lines)
+
+
+def _download(export: audit_export.AuditExport) -> Response:
+    response = make_response(export.data)
+    response.mimetype = export.mimetype
+    response.headers["Content-Disposition"] = export.content_disposition
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/audit/export")
+def audit_export_download():
+    """The filtered entries as a file (the filters ride in the query string, as on the page);
+    an audited act (``audit.export``)."""
+    filters = _audit_filter()
+    file_format = request.form.get("format", "")
+    return perform(
+        lambda: audit_export.export(filters, file_format, current_user, calendar.now()),
+        success=_download, back=url_for("admin.audit_log", **filters.args()))
