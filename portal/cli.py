@@ -6,6 +6,7 @@ from flask import Flask
 
 from portal import audit, calendar
 from portal.actions import commit
+from portal.backup import backup_command
 from portal.errors import DomainError
 from portal.extensions import db
 
@@ -18,6 +19,7 @@ def register_cli(app: Flask) -> None:
     from portal.notify.cli import notify_group
 
     app.cli.add_command(notify_group)
+    app.cli.add_command(backup_command)
 
 
 @click.group(help="Staff accounts.")

@@ -79,6 +79,28 @@ def _rate_limits(env) -> dict:
     return found
 
 
+def _engine_options(env) -> dict:
+    """The connection pool of each worker process (PostgreSQL; SQLite ignores them).
+
+    Every server x worker x (DB_POOL_SIZE + DB_MAX_OVERFLOW) must fit under PostgreSQL's
+    max_connections (docs/deploy.md). DB_PGBOUNCER=1 (PgBouncer in transaction mode in front):
+    psycopg never prepares statements, since the next transaction may run on another server
+    connection that does not know them."""
+    options = {
+        "pool_size": int(env.get("DB_POOL_SIZE", "2")),
+        "max_overflow": int(env.get("DB_MAX_OVERFLOW", "3")),
+        # Seconds a request waits for a free connection before it fails (then a 500).
+        "pool_timeout": int(env.get("DB_POOL_TIMEOUT", "30")),
+        # Replace connections older than this (seconds): a firewall or PgBouncer's
+        # server_lifetime may drop idle ones. -1: never; pre-ping catches the rest.
+        "pool_recycle": int(env.get("DB_POOL_RECYCLE", "-1")),
+        "pool_pre_ping": True,
+    }
+    if _bool("DB_PGBOUNCER", False):
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def from_environment(instance_path: str) -> dict:
     instance = Path(instance_path)
     env = os.environ
@@ -88,11 +110,7 @@ def from_environment(instance_path: str) -> dict:
         "DATA_KEY": env.get("DATA_KEY") or _instance_secret(instance, "data_key"),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
         or f"sqlite:///{instance / 'portal.sqlite3'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_size": int(env.get("DB_POOL_SIZE", "2")),
-            "max_overflow": int(env.get("DB_MAX_OVERFLOW", "3")),
-            "pool_pre_ping": True,
-        },
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(env),
         "REDIS_URL": env.get("REDIS_URL"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL"),
         "TRUSTED_HOSTS": _trusted_hosts(env.get("TRUSTED_HOSTS"), env.get("PUBLIC_BASE_URL")),
