@@ -3,7 +3,8 @@
 - **Control characters.** No query argument, form field name or form value may contain a
   control character (Unicode category Cc: U+0000–U+001F, U+007F–U+009F); form values may hold
   tab, CR and LF (textareas). PostgreSQL refuses NUL in text, and nothing legitimate types
-  one: the request is answered 400 before any view, so nothing is read or written.
+  one: the request is answered 400 before any view, so nothing is read or written. The bidi
+  embedding, override and isolate characters are refused the same way (see ``_BIDI``).
 - **Numbers and dates in query strings.** Views read them through :func:`arg_int` and
   :func:`arg_date`. An integer is an id or a count the database can hold
   (0..2**31-1, like the ``<int:...>`` URL converter); a date lies in
@@ -34,8 +35,12 @@ MAX_DATE = date(2099, 12, 31)
 INVALID_CHARACTERS = "提交的内容包含无效字符（如控制字符），请删除后重新提交。"
 UNTRUSTED_HOST = "请求的网站地址（主机名）不受信任，请通过本站的正式网址访问。"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # \t \n \r allowed
+# Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) make text display
+# other than it reads ("Trojan Source", CVE-2021-42574): a name or a summary shown to staff
+# could reorder what it says. Refused like control characters; the marks U+200E/U+200F stay.
+_BIDI = r"\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_CONTROL_IN_TEXT = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")  # \t \n \r allowed
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
 

@@ -114,6 +114,34 @@ def test_line_breaks_and_tabs_in_a_textarea_are_still_accepted(client):
     assert booking is not None and booking.name == "张三"
 
 
+@pytest.mark.parametrize("mark", ["\u202e", "\u202a", "\u202d", "\u2066", "\u2067", "\u2068",
+                                  "\u2069"])
+def test_bidi_overrides_and_isolates_are_refused_like_control_characters(client, auth, mark,
+                                                                         errors_logged):
+    """Found by the fuzzer (tests/fuzz): '张\u202e三' was stored as a booking's name, and a
+    failed login stored 'admi\u2066n' — text that displays other than it reads."""
+    session = factories.session()
+    before = row_counts()
+    for response in (
+        client.post(f"/reception/sessions/{session.id}",
+                    data=factories.booking_form(name=f"张{mark}三")),
+        client.post(f"/reception/sessions/{session.id}",
+                    data=factories.booking_form(summary=f"补偿款{mark}未发放")),
+        client.post("/staff/login", data={"username": f"admi{mark}n", "password": "x"}),
+        client.get(f"/reception/?place={mark}"),
+    ):
+        assert_refused(response, 400, INVALID_CHARACTERS)
+    assert row_counts() == before
+    assert errors_logged() == []
+
+
+def test_the_bidi_marks_stay_allowed(client):
+    """U+200E/U+200F only mark a direction; they reorder nothing, so a name may hold one."""
+    session = factories.session()
+    response = client.post(f"/reception/sessions/{session.id}",
+                           data=factories.booking_form(name="张三\u200f"))
+    assert response.status_code == 303
+
 def test_staff_fields_with_control_characters_are_refused(client, auth, errors_logged):
     leader = factories.leader()
     auth.login("reception")

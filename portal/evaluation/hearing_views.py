@@ -84,7 +84,7 @@ def _invalid(hearing_id: int, form_key: str, form):
 @bp.route("/matters/<int:matter_id>/hearings/new", methods=["GET", "POST"])
 @bp.route("/hearings/<int:hearing_id>/edit", methods=["GET", "POST"])
 def edit(matter_id: int | None = None, hearing_id: int | None = None):
-    hearing = hearing_or_404(hearing_id) if hearing_id else None
+    hearing = hearing_or_404(hearing_id) if hearing_id is not None else None  # 0 is an id
     matter = hearing.matter if hearing else _found(queries.by_id(Matter, matter_id))
     form = HearingForm(obj=hearing)
     if request.method == "GET" and hearing is None:

@@ -241,7 +241,8 @@ def cancel_session(session: ReceptionSession, reason: str, actor, now: datetime)
     SESSION.check(session, "cancel", actor, now)
     count = BOOKING.fire_where(
         Booking, "cancel_with_session", Booking.session_id == session.id, actor=actor,
-        values=dict(status_reason=f"接访活动取消：{reason}", cancelled_by_staff=True,
+        # The prefix must not push a 200-character reason past the column (String(200)).
+        values=dict(status_reason=f"接访活动取消：{reason}"[:200], cancelled_by_staff=True,
                     updated_at=now), session=session.id)
     session.cancel_reason = reason
     SESSION.fire(session, "cancel", actor, now, reason=reason, bookings_cancelled=count)

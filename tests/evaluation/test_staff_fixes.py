@@ -186,3 +186,21 @@ def test_dashboard_and_hearing_flag_a_hearing_on_a_day_now_off(client, clock):
     assert f"/staff/evaluation/hearings/{hearing.id}" in dashboard
     page = client.get(f"/staff/evaluation/hearings/{hearing.id}").text
     assert "eval-off-day" in page and "非工作日" in page
+
+
+def test_a_refused_hearing_form_sent_by_htmx_before_any_poll_is_no_500(client):
+    """Found by tests/fuzz: with HX-Request the page renders only its "poll_progress" block,
+    which read ``poll.present_count`` of a hearing without a poll."""
+    hearing, _ = factories.noticed_hearing()
+    _staff(client)
+    response = client.post(f"/staff/evaluation/hearings/{hearing.id}/cancel", data={"reason": ""},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422
+
+
+def test_hearing_zero_is_not_found(client):
+    """Found by tests/fuzz: ``/hearings/0/edit`` took 0 for "no hearing" and looked a matter
+    up by None (SQLAlchemy warns: a 500 under the suite's warnings-as-errors)."""
+    _staff(client)
+    form = {"day": "2026-12-01", "start_time": "09:30", "place": "县人民来访接待中心", "level": "township"}
+    assert client.post("/staff/evaluation/hearings/0/edit", data=form).status_code == 404

@@ -124,6 +124,20 @@ def test_a_session_without_bookings_is_cancelled_at_once(client, auth):
     assert db.session.get(ReceptionSession, session.id).status == "cancelled"
 
 
+
+def test_a_reason_of_the_full_200_characters_still_fits_the_cancelled_bookings(client, auth):
+    """Found by tests/fuzz: the bookings' reason is "接访活动取消：" + the reason, 207 characters
+    in a String(200) (PostgreSQL: a 500; SQLite: stored over-long)."""
+    session = factories.session()
+    booked = factories.book(session)
+    auth.login()
+    done = client.post(f"/staff/reception/sessions/{session.id}/cancel",
+                       data={"reason": "因" * 200, "confirm": "1"})
+    assert done.status_code == 303
+    reason = db.session.get(Booking, booked.id).status_reason
+    assert reason.startswith("接访活动取消：因") and len(reason) == 200
+
+
 # --- 3. a day that became a holiday ------------------------------------------------------------------
 
 def test_a_session_on_a_day_made_a_holiday_is_flagged(client, auth):
