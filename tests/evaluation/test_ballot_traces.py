@@ -13,7 +13,7 @@ from portal.audit import AuditEntry
 from portal.evaluation import voting
 from portal.extensions import db
 from tests.evaluation import factories
-from tests.evaluation.test_ballot_unlinkability import CHOICE_OF, VOTE_ORDER, _open_poll
+from tests.evaluation.test_ballot_unlinkability import CHOICE_OF, VOTE_ORDER, open_poll
 
 
 def _tables() -> dict[str, list[tuple]]:
@@ -35,7 +35,7 @@ def _sequences() -> dict[str, int | None]:
 
 
 def test_a_vote_changes_only_participation_and_the_sealed_tally(app, clock, caplog):
-    poll, members = _open_poll(clock)
+    poll, members = open_poll(clock)
     db.session.commit()
     tables, sequences = _tables(), _sequences()
     audit_count = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))

@@ -143,7 +143,7 @@ def _members(hearing_id: int) -> dict[int, int]:
     return {int(name.removeprefix("member")): member_id for name, member_id in rows}
 
 
-def _open_poll(clock) -> tuple[Poll, dict[int, int]]:
+def open_poll(clock) -> tuple[Poll, dict[int, int]]:
     hearing, _ = factories.noticed_hearing()
     factories.at_hearing(clock, hearing)
     factories.present(hearing)
@@ -158,7 +158,7 @@ def _sealed(poll_id: int) -> str | None:
 @pytest.fixture
 def voted(clock) -> Voted:
     """The nine votes cast, one transaction each, and the poll closed."""
-    poll, members = _open_poll(clock)
+    poll, members = open_poll(clock)
     result = Voted(poll.id, {members[i]: CHOICE_OF[i] for i in VOTE_ORDER})
     for i in VOTE_ORDER:
         voter = factories.user("panel", f"member{i}")
@@ -521,7 +521,7 @@ def test_attack_4_raw_storage_pairs_nothing(voted, app):
 # --- while the poll is open -------------------------------------------------------------------
 
 def test_while_open_a_reader_without_the_data_key_cannot_read_the_running_counts(app, clock):
-    poll, members = _open_poll(clock)
+    poll, members = open_poll(clock)
     seen = [_sealed(poll.id)]
     counts = {"satisfied": 0, "unsatisfied": 0, "abstain": 0}
     plaintexts = [f"tally:v1:{poll.id:010d}:000:000:000"]
@@ -582,7 +582,7 @@ def _old_design(poll_id: int, members: dict[int, int]) -> None:
 
 
 def test_the_attacks_pair_every_vote_of_the_old_design(app, clock):
-    poll, members = _open_poll(clock)
+    poll, members = open_poll(clock)
     truth = {members[i]: CHOICE_OF[i] for i in VOTE_ORDER}
     db.session.remove()
     try:
