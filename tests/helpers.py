@@ -80,3 +80,21 @@ def unavailable(reason: str) -> None:
     if in_ci():
         pytest.fail(f"{reason} (CI is set: this test must run, not skip)", pytrace=False)
     pytest.skip(reason)
+
+
+@contextmanager
+def flushed_redis():
+    """TEST_REDIS_URL's database, emptied before and after (it is kept for the tests); skips
+    without it here, fails under CI."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        unavailable("needs a Redis server in TEST_REDIS_URL (.ci/run sets it)")
+    server = redis.Redis.from_url(url)
+    server.flushdb()
+    try:
+        yield url
+    finally:
+        server.flushdb()
+        server.close()

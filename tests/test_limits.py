@@ -21,7 +21,7 @@ from portal import create_app, privacy
 from portal.extensions import db, limiter
 from tests import factories
 from tests.conftest import PortalClient, base_config
-from tests.helpers import ROOT, unavailable
+from tests.helpers import ROOT, flushed_redis
 
 PHONE = "13800138000"
 
@@ -194,16 +194,8 @@ def _request(port, method, path, body=None, headers=None):
 
 @pytest.fixture
 def redis_url():
-    import redis
-
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        unavailable("needs a Redis server in TEST_REDIS_URL (.ci/run sets it)")
-    server = redis.Redis.from_url(url)
-    server.flushdb()  # TEST_REDIS_URL names a database kept for the tests
-    yield url
-    server.flushdb()
-    server.close()
+    with flushed_redis() as url:
+        yield url
 
 
 @pytest.fixture

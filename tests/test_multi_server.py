@@ -39,7 +39,7 @@ from portal.reception.services import FULL
 from portal.reception.window import booking_window
 from tests import factories
 from tests.conftest import PG_URL, base_config
-from tests.helpers import ROOT, unavailable
+from tests.helpers import ROOT, flushed_redis
 from tests.test_backup_restore import new_postgres_database
 
 pytestmark = pytest.mark.servers
@@ -176,16 +176,8 @@ def _stop(server: Server) -> None:
 
 @pytest.fixture(scope="module")
 def redis_url():
-    import redis
-
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        unavailable("needs a Redis server in TEST_REDIS_URL (.ci/run sets it)")
-    server = redis.Redis.from_url(url)
-    server.flushdb()  # TEST_REDIS_URL names a database kept for the tests
-    yield url
-    server.flushdb()
-    server.close()
+    with flushed_redis() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
