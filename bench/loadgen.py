@@ -1,7 +1,8 @@
 """Load generators: wrk when installed, else a small http.client generator on several processes.
 
-Both return the same dict: requests, seconds, rps, p50_ms, p99_ms, errors (non-2xx/3xx or
-socket errors). Only 127.0.0.1 is ever targeted, and every run is bounded in time.
+Both return the same dict: requests, seconds, rps, p50_ms, p90_ms, p99_ms, errors (answers
+>= 400, timeouts or socket errors) and non_2xx (answers >= 400 alone). Only 127.0.0.1 is ever
+targeted, and every run is bounded in time.
 """
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'BENCHJSON {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, ' ..
-    '"status": %d, "timeout": %d, "p50": %d, "p99": %d}\n',
+    '"status": %d, "timeout": %d, "p50": %d, "p90": %d, "p99": %d}\n',
     summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(99)))
+    latency:percentile(50), latency:percentile(90), latency:percentile(99)))
 end
 """
 
@@ -67,7 +68,9 @@ def _wrk(url: str, seconds: float, connections: int, headers: dict, timeout: flo
     nan = float("nan")  # wrk reports 0 for the percentiles of nothing
     return {"requests": done, "seconds": secs, "rps": done / secs,
             "p50_ms": data["p50"] / 1000 if done else nan,
-            "p99_ms": data["p99"] / 1000 if done else nan, "errors": errors, "tool": "wrk"}
+            "p90_ms": data["p90"] / 1000 if done else nan,
+            "p99_ms": data["p99"] / 1000 if done else nan, "errors": errors,
+            "non_2xx": data["status"], "tool": "wrk"}
 
 
 # --- the Python fallback ------------------------------------------------------------------------
@@ -77,12 +80,12 @@ def _worker(url: str, start_at: float, end_at: float, threads: int, headers: dic
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     latencies: list[float] = []
-    errors = [0]
+    errors = [0, 0]  # all errors, of which answers >= 400
     lock = threading.Lock()
 
     def loop():
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-        mine, bad = [], 0
+        mine, bad, refused = [], 0, 0
         time.sleep(max(0.0, start_at - time.time()))
         try:
             while time.time() < end_at:
@@ -93,6 +96,7 @@ def _worker(url: str, start_at: float, end_at: float, threads: int, headers: dic
                     response.read()
                     if response.status >= 400:
                         bad += 1
+                        refused += 1
                 except (OSError, http.client.HTTPException):
                     bad += 1
                     conn.close()
@@ -103,13 +107,14 @@ def _worker(url: str, start_at: float, end_at: float, threads: int, headers: dic
         with lock:
             latencies.extend(mine)
             errors[0] += bad
+            errors[1] += refused
 
     workers = [threading.Thread(target=loop) for _ in range(threads)]
     for t in workers:
         t.start()
     for t in workers:
         t.join()
-    out.put((latencies, errors[0]))
+    out.put((latencies, errors))
 
 
 def _python(url: str, seconds: float, connections: int, headers: dict, timeout: float) -> dict:
@@ -133,8 +138,10 @@ def _python(url: str, seconds: float, connections: int, headers: dict, timeout: 
     elapsed = seconds
     latencies = sorted(x for lat, _ in results for x in lat)
     return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
-            "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
-            "errors": sum(e for _, e in results), "tool": "python"}
+            "p50_ms": percentile(latencies, 50) * 1000, "p90_ms": percentile(latencies, 90) * 1000,
+            "p99_ms": percentile(latencies, 99) * 1000,
+            "errors": sum(e[0] for _, e in results), "non_2xx": sum(e[1] for _, e in results),
+            "tool": "python"}
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:

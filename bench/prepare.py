@@ -3,7 +3,9 @@ whose environment points DATABASE_URL at the benchmark database.
 
 ``setup UNCAPPED_ATTEMPTS RACE_PLACES``: creates, through the reception services, one session of
 RACE_PLACES places for the race and enough sessions of MAX_PLACES places for the uncapped run,
-on a day open for booking now; prints JSON. ``count ID...``: prints the places held per session as JSON.
+on a day open for booking now; prints JSON. ``count ID...``: prints the places held per session
+as JSON. ``targets``: the pages the read cases measure — a session open for booking, the busiest
+past session (its day view), the latest published result — as JSON.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from datetime import time
 from sqlalchemy import func, select
 
 from portal import calendar, create_app, settings
+from portal.evaluation.models import Hearing
 from portal.extensions import db
 from portal.reception import management, services
 from portal.reception.models import PLACE_HOLDING, Booking, Leader, Place, ReceptionSession
@@ -74,11 +77,23 @@ def count(session_ids: list[int]) -> dict:
     return {str(s): {"held": held.get(s, 0), "places": places.get(s, 0)} for s in session_ids}
 
 
+def targets() -> dict:
+    busiest = db.session.execute(
+        select(Booking.session_id).group_by(Booking.session_id)
+        .order_by(func.count(Booking.id).desc(), Booking.session_id.desc()).limit(1)).scalar()
+    result = db.session.scalar(
+        select(Hearing.id).where(Hearing.result_published_at.is_not(None))
+        .order_by(Hearing.result_published_at.desc(), Hearing.id.desc()).limit(1))
+    return {"open_session": _open_session().id, "day_session": busiest, "result": result}
+
+
 def main(argv: list[str]) -> None:
     app = create_app()
     with app.app_context():
         if argv[0] == "setup":
             result = setup(int(argv[1]), int(argv[2]))
+        elif argv[0] == "targets":
+            result = targets()
         elif argv[0] == "count":
             result = count([int(a) for a in argv[1:]])
         else:

@@ -51,11 +51,14 @@ def demo():
 
 @demo.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
-@click.option("--bookings", default=0, type=int, help="Extra bookings to generate for benchmarks.")
-def seed(if_empty, bookings):
+@click.option("--bookings", default=0, type=click.IntRange(min=0),
+              help="Extra past bookings (with records and hand-overs) for benchmarks, in bulk.")
+@click.option("--matters", default=0, type=click.IntRange(min=0),
+              help="Extra evaluation matters (one in ten with a published result), in bulk.")
+def seed(if_empty, bookings, matters):
     from portal.demo import seed_demo
 
-    created = seed_demo(if_empty=if_empty, extra_bookings=bookings)
+    created = seed_demo(if_empty=if_empty, extra_bookings=bookings, extra_matters=matters)
     click.echo(created)
 
 

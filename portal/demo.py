@@ -1,4 +1,5 @@
-"""A realistic demo county (``flask --app wsgi demo seed``) and volume for benchmarks.
+"""A realistic demo county (``flask --app wsgi demo seed``); volume for benchmarks is in
+``portal.demo_volume`` and ``portal.evaluation.demo_volume``.
 
 Whenever it runs it leaves sessions on several upcoming days open for booking, so a new user
 can book at once; ``--if-empty`` only skips the base data when the database already has some.
@@ -8,13 +9,14 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from stdnum.cn import ric
 
-from portal import calendar, privacy, settings
+from portal import calendar, demo_volume, privacy, settings
 from portal.accounts.services import ensure_accounts
 from portal.casework.demo import seed_casework
 from portal.evaluation.demo import seed_evaluation
+from portal.evaluation.demo_volume import seed_matters
 from portal.extensions import db
 from portal.reception import management, rules
 from portal.reception.lifecycle import BOOKING, SESSION
@@ -80,7 +82,7 @@ def _code(rng: random.Random) -> str:
 
 
 def seed_demo(if_empty: bool = False, extra_bookings: int = 0, today: date | None = None,
-              rng: random.Random | None = None) -> str:
+              rng: random.Random | None = None, extra_matters: int = 0) -> str:
     rng = rng or random.Random()
     now = calendar.now()
     today = today or now.date()
@@ -89,9 +91,12 @@ def seed_demo(if_empty: bool = False, extra_bookings: int = 0, today: date | Non
     if not (if_empty and has_data):
         report.append(_seed_base(rng, today, now))
     report.append(_ensure_open_sessions(rng, today, now))
-    if extra_bookings:
-        report.append(_seed_volume(rng, extra_bookings, now))
     db.session.commit()
+    # Volume for benchmarks, in bulk (portal.demo_volume): it commits in chunks of its own.
+    if extra_bookings:
+        report.append(demo_volume.seed_volume(rng, extra_bookings, now))
+    if extra_matters:
+        report.append(seed_matters(rng, extra_matters, now))
     return "\n".join(r for r in report if r)
 
 
@@ -239,43 +244,3 @@ def _ensure_open_sessions(rng: random.Random, today: date, now: datetime) -> str
         open_days.add(day)
         added += 1
     return f"{added} sessions added so that {len(open_days)} upcoming days are open for booking"
-
-
-def _seed_volume(rng: random.Random, count: int, now: datetime) -> str:
-    """Bulk history for benchmarks: past sessions of 50 places, filled with closed bookings."""
-    leaders = db.session.scalars(select(Leader).order_by(Leader.id)).all()
-    per_session = 50
-    first = calendar.now().date() - timedelta(days=400)
-    made = 0
-    # Real ciphertexts, shared across rows: encrypting a million values would only slow seeding.
-    person = _person(rng)
-    id_cipher, phone_cipher = privacy.encrypt(person[1]), privacy.encrypt(person[2])
-    summary_cipher = privacy.encrypt(SUMMARIES["民政"])
-    while made < count:
-        batch_sessions = []
-        for _ in range(min(200, (count - made) // per_session + 1)):
-            day = first - timedelta(days=len(batch_sessions) + made // per_session)
-            leader = leaders[rng.randrange(len(leaders))]
-            session = _new_session(leader, day, now, start=time(8, 0), end=time(16, 20), slot=10)
-            session.closed = True
-            batch_sessions.append((session, leader))
-        rows = []
-        for session, leader in batch_sessions:
-            places = db.session.execute(select(Place.id).where(Place.session_id == session.id)
-                                        .order_by(Place.number)).scalars().all()
-            for place_id in places[:per_session]:
-                if made >= count:
-                    break
-                id_hash = f"{rng.getrandbits(256):064x}"
-                rows.append(BOOKING.history(
-                    "checked_in", code=_code(rng) + f"{made:04d}"[-4:], session_id=session.id,
-                    place_id=place_id, name=person[0], id_cipher=id_cipher,
-                    id_hash=id_hash, id_last4=person[1][-4:], phone_cipher=phone_cipher,
-                    phone_hash=id_hash, category=rng.choice(leader.categories),
-                    summary_cipher=summary_cipher, party_size=1,
-                    related_matter_no="", status_reason="",
-                    cancelled_by_staff=False, created_at=now, updated_at=now))
-                made += 1
-        db.session.execute(insert(Booking), rows)
-        db.session.commit()
-    return f"{made} extra bookings for benchmarks"
