@@ -7,12 +7,15 @@ years we fall back to Monday–Friday and staff record closures and extra workin
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from sqlalchemy import Date, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal import reference
 from portal.extensions import UTCDateTime, db
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -48,23 +51,35 @@ def known_year(year: int) -> bool:
     return True
 
 
+@lru_cache(maxsize=8192)
+def _statutory_working_day(day: date) -> bool:
+    """The State Council's answer (Monday–Friday for a year it has not published): a pure
+    function of the date and the installed library, so it is remembered per process
+    (chinesecalendar validates every date it is asked about, which showed in the profile)."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def _load_overrides() -> MappingProxyType:
+    return MappingProxyType(
+        {o.day: o.is_working for o in db.session.scalars(select(CalendarOverride))})
+
+
 class WorkingCalendar:
-    """Answers working-day questions; loads the overrides once per instance."""
+    """Answers working-day questions; the overrides are kept per process while the reference
+    version stays (portal.reference), so a request normally reads none."""
 
     def __init__(self, overrides: dict[date, bool] | None = None):
         if overrides is None:
-            overrides = {
-                o.day: o.is_working for o in db.session.scalars(select(CalendarOverride))
-            }
+            overrides = reference.cached("calendar_overrides", _load_overrides)
         self.overrides = overrides
 
     def is_working_day(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return day.weekday() < 5
+        return _statutory_working_day(day)
 
     def previous_working_day(self, day: date) -> date:
         """The last working day strictly before ``day``."""
@@ -87,7 +102,14 @@ class CalendarYear(db.Model):
 
 
 def confirmed_years() -> set[int]:
-    return set(db.session.scalars(select(CalendarYear.year)))
+    return set(reference.cached("confirmed_years", _load_confirmed_years))
+
+
+def _load_confirmed_years() -> frozenset[int]:
+    return frozenset(db.session.scalars(select(CalendarYear.year)))
+
+
+reference.watch(CalendarOverride, CalendarYear)
 
 
 def year_settled(year: int, confirmed: set[int]) -> bool:

@@ -3,19 +3,20 @@
 Domains register their settings at import time; the value in force is the stored one, else
 the default. Values are whole numbers or short strings, validated on save.
 
-Within a request the settings are read once (one statement) and kept on ``g``: the footer of
-every page (``portal.bureau``), the booking window of each listed session and the rule texts
-all share that one read. Saving drops the copy.
+Each process keeps the values in force (``portal.reference``): a request checks the reference
+version once and reads the settings again only when an administrator changed them (on any
+server). The footer of every page (``portal.bureau``), the booking window of each listed
+session and the rule texts all share that copy.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import g, has_request_context
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal import reference
 from portal.extensions import db
 
 
@@ -24,6 +25,9 @@ class Setting(db.Model):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+reference.watch(Setting)
 
 
 @dataclass(frozen=True)
@@ -107,30 +111,24 @@ def cross_field_errors(values: dict[str, object]) -> dict[str, str]:
     return errors
 
 
-_REQUEST_COPY = "_portal_settings"
-
-
 def get(key: str):
     return current_values()[key]
 
 
 def current_values() -> dict[str, object]:
-    """Every setting in force; in a request, read once and kept for the rest of it."""
-    cached = g.get(_REQUEST_COPY) if has_request_context() else None
-    if cached is None:
-        stored = {s.key: s.value for s in db.session.scalars(select(Setting))}
-        cached = {
-            key: (spec.default if key not in stored else spec.load(stored[key]))
-            for key, spec in REGISTRY.items()
-        }
-        if has_request_context():
-            setattr(g, _REQUEST_COPY, cached)
-    return dict(cached)
+    """Every setting in force (kept per process while the reference version stays)."""
+    return dict(reference.cached("settings", _load))
 
 
 def forget_request_copy() -> None:
-    if has_request_context():
-        g.pop(_REQUEST_COPY, None)
+    """Read the reference version again at the next use (a long request, a test)."""
+    reference.forget_request_version()
+
+
+def _load() -> dict[str, object]:
+    stored = {s.key: s.value for s in db.session.scalars(select(Setting))}
+    return {key: (spec.default if key not in stored else spec.load(stored[key]))
+            for key, spec in REGISTRY.items()}
 
 
 def as_text(value) -> str:
@@ -156,7 +154,6 @@ def save(values: dict[str, str]) -> dict[str, str]:
         errors = cross_field_errors({**current_values(), **parsed})
     if errors:
         return errors
-    forget_request_copy()
     for key, value in parsed.items():
         text = as_text(value)
         row = db.session.get(Setting, key)
