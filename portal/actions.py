@@ -8,14 +8,15 @@ Forms get the reasons on their fields through ``errors.apply_to_form``.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from flask import Response, flash, request
+from flask import Response, flash, g, request
 
 from portal import access, hypermedia
 from portal.errors import DomainError, apply_to_form
-from portal.extensions import db
+from portal.extensions import READ_PHASE, db
 
 T = TypeVar("T")
 
@@ -41,13 +42,37 @@ def perform(action: Callable[[], T], *, success: Callable[[T], Response],
         if form is not None:
             apply_to_form(form, error)
         if failure is not None:
-            return failure(error)
+            with reading():  # the refusal is rendered without holding the write lock
+                return failure(error)
         flash(error.message, "error")
         return hypermedia.see_other(back)
     db.session.commit()
     if done is not None:
         flash(done(result) if callable(done) else done)
     return success(result)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """A view's read phase: loading, validating a form, rendering a refusal.
+
+    On SQLite a transaction begun inside runs as a plain BEGIN (a snapshot, no write lock)
+    even in a POST, so many citizens' forms are checked and re-rendered at once while one
+    booking is written; the lock is taken only by the write (``perform``: BEGIN IMMEDIATE).
+    The block's transaction ends with it (a rollback: what it loaded is expired), so the write
+    reads again, in its own transaction, everything it decides on. Writing inside is a bug.
+    """
+    if g.get(READ_PHASE):
+        yield
+        return
+    g.setdefault(READ_PHASE, True)
+    try:
+        yield
+        if db.session.new or db.session.dirty or db.session.deleted:
+            raise RuntimeError("a change inside actions.reading(): use perform()")
+    finally:
+        g.pop(READ_PHASE, None)
+        db.session.rollback()
 
 
 def commit(action: Callable[[], T]) -> T:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -39,12 +39,18 @@ htmx = Htmx()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+# On ``g`` while a view's read phase runs (``actions.reading``): its transaction only reads.
+READ_PHASE = "_portal_read_phase"
+
+
 def configure_sqlite(engine: Engine) -> None:
     """WAL, a busy timeout, foreign keys, and write transactions that lock up front.
 
     pysqlite's own BEGIN is switched off so that we emit it ourselves: BEGIN IMMEDIATE for any
-    transaction that may write (everything except GET/HEAD requests), so two writers never
-    both read a snapshot and then fail to upgrade it (SQLITE_BUSY instead of waiting).
+    transaction that may write (everything except GET/HEAD requests and the read phases a view
+    declares with ``actions.reading()``), so two writers never both read a snapshot and then
+    fail to upgrade it (SQLITE_BUSY instead of waiting). Durability: WAL with synchronous=NORMAL
+    (no fsync per commit; a power cut may lose the last commits, never corrupt the file).
     """
 
     @event.listens_for(engine, "connect")
@@ -59,7 +65,8 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        read_only = has_request_context() and request.method in ("GET", "HEAD")
+        read_only = has_request_context() and (
+            request.method in ("GET", "HEAD") or g.get(READ_PHASE, False))
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 

@@ -67,11 +67,14 @@ class BookingForm(PortalForm):
             related_matter_no=self.related_matter_no.data or "")
 
     def validate_with_rules(self, leader, today: date) -> bool:
-        """Validate; when invalid, show every problem at once — the service's field rules
-        too, not only those WTForms found first."""
-        if self.validate_on_submit():
-            return True
+        """Validate with WTForms and the service's field rules, showing every problem at once.
+        The field rules need no database: checked here, a malformed form is refused in the
+        view's read phase (actions.reading), never inside the write; the service checks them
+        again, as it checks everything."""
+        valid = self.validate_on_submit()
         problems = services.field_problems(self.booking_request(), leader, today)
+        if valid and not problems:
+            return True
         apply_to_form(self, DomainError({k: v for k, v in problems.items()
                                          if not getattr(self, k).errors}))
         return False

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, request, session, url_for
 from flask_login import current_user
 
 from portal import calendar, hypermedia, limits, request_guard, settings
-from portal.actions import perform
+from portal.actions import perform, reading
 from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.identity import id_number_error, phone_error
@@ -136,19 +136,10 @@ def _booked(booking: Booking) -> Response:
 @limiter.limit("60 per hour", methods=["POST"])
 @limits.per_id_number
 def session_detail(session_id: int):
-    session_row = _public_session(session_id)
-    form = _booking_form(session_row)
     if request.method == "GET":
-        return _session_page(session_row, form)
-    req = form.booking_request()
-    if not form.validate_with_rules(session_row.leader, calendar.now().date()):
-        return _session_page(session_row, form, status=422)
-    return perform(
-        # Called through the module: tests replace services.create_booking.
-        lambda: services.create_booking(session_row.id, req, calendar.now()),
-        success=_booked, form=form,
-        # The rollback expired the session: load it again for the page.
-        failure=lambda _error: _session_page(_public_session(session_id), form, status=422))
+        session_row = _public_session(session_id)
+        return _session_page(session_row, _booking_form(session_row))
+    return _book(session_id, "create_booking")
 
 
 @public_bp.post("/sessions/<int:session_id>/waitlist")
@@ -156,14 +147,24 @@ def session_detail(session_id: int):
 @limits.per_id_number
 def join_waitlist(session_id: int):
     """加入候补: the booking form's fields and rules, on a full session."""
-    session_row = _public_session(session_id)
-    form = _booking_form(session_row)
-    req = form.booking_request()
-    if not form.validate_with_rules(session_row.leader, calendar.now().date()):
-        return _session_page(session_row, form, status=422)
+    return _book(session_id, "join_waitlist")
+
+
+def _book(session_id: int, service: str) -> Response:
+    """Check the form in a read phase (SQLite: no write lock while many citizens' forms are
+    checked and refused ones re-rendered), then write through ``perform``, which takes the
+    lock and reads again, in its own transaction, everything the rules decide on."""
+    with reading():
+        session_row = _public_session(session_id)
+        form = _booking_form(session_row)
+        req = form.booking_request()
+        if not form.validate_with_rules(session_row.leader, calendar.now().date()):
+            return _session_page(session_row, form, status=422)
     return perform(
-        lambda: services.join_waitlist(session_row.id, req, calendar.now()),
+        # services.create_booking or .join_waitlist, looked up at call time: tests replace them.
+        lambda: getattr(services, service)(session_id, req, calendar.now()),
         success=_booked, form=form,
+        # Rendered after the rollback, from a fresh load (perform renders it in a read phase).
         failure=lambda _error: _session_page(_public_session(session_id), form, status=422))
 
 
