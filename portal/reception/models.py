@@ -73,7 +73,8 @@ class Leader(db.Model):
 
     @property
     def portfolio_text(self) -> str:
-        return "、".join(c for c in CATEGORIES if c in self.categories)
+        held = set(self.categories)
+        return "、".join(c for c in CATEGORIES if c in held)
 
 
 class LeaderCategory(db.Model):

@@ -75,6 +75,14 @@ def total_places(session_ids: list[int], walk_in: bool = False) -> dict[int, int
         .group_by(Place.session_id), session_ids)
 
 
+def bookable_places(session_id: int) -> tuple[int, int]:
+    """One session's bookable places, (free, total), in one statement (the session page)."""
+    free, total = db.session.execute(
+        select(func.count(Place.id).filter(~place_taken(Place.id)), func.count(Place.id))
+        .where(Place.session_id == session_id, Place.walk_in.is_(False))).one()
+    return free, total
+
+
 def place_counts(session_id: int) -> dict[str, int]:
     """One session's places for staff pages: bookable free/total, walk-in free/total."""
     ids = [session_id]
@@ -198,10 +206,12 @@ def _listing(sessions: list[ReceptionSession], now: datetime | None) -> dict:
 # --- one session ----------------------------------------------------------------------------------
 
 def session_with_leader(session_id: int) -> ReceptionSession | None:
-    """One session with its leader and its duty leader (值班领导)."""
+    """One session with its leader (and the leader's portfolio) and its duty leader (值班领导;
+    their portfolio is loaded only if asked for: the pages never show it)."""
     return db.session.scalar(
-        select(ReceptionSession).options(joinedload(ReceptionSession.leader),
-                                         joinedload(ReceptionSession.duty_leader))
+        select(ReceptionSession).options(
+            joinedload(ReceptionSession.leader),
+            joinedload(ReceptionSession.duty_leader).lazyload(Leader.portfolio))
         .where(ReceptionSession.id == session_id))
 
 

@@ -110,14 +110,14 @@ def _waitlist(session_row: ReceptionSession, free: int, closed_message: str | No
 
 def _session_page(session_row: ReceptionSession, form: BookingForm, status: int = 200):
     window = booking_window(session_row, calendar.WorkingCalendar())
-    free = queries.free_places([session_row.id])[session_row.id]
+    free, total = queries.bookable_places(session_row.id)
     closed_message = window_message(session_row, window, calendar.now())
     return hypermedia.render(
         "reception/session.html", "free_places", status=status,
         s=session_row, form=form, window=window, free=free, closed_message=closed_message,
         **_waitlist(session_row, free, closed_message),
         cancelled_notice=cancelled_notice(session_row),
-        total=queries.total_places([session_row.id])[session_row.id],
+        total=total,
         max_party=settings.get(rules.MAX_PARTY.key),
     )
 

@@ -28,7 +28,9 @@ def test_schedule_and_home_do_not_grow_with_sessions(client):
     make_sessions(10)
     large = {url: statements_for(client, url) for url in ("/reception/", "/")}
     assert small == large, (small, large)
-    assert large["/reception/"] <= 12, large
+    # Settings and the working calendar are kept per process (portal/reference.py): one
+    # version check instead of reading them.
+    assert large["/reception/"] <= 8 and large["/"] <= 7, large
 
 
 def test_session_page_is_a_handful_of_statements(client):
@@ -37,7 +39,9 @@ def test_session_page_is_a_handful_of_statements(client):
         factories.book(session)
     url = f"/reception/sessions/{session.id}"
     count = statements_for(client, url)
-    assert count <= 8, count
+    # BEGIN, the session with its leader, the leader's portfolio, the reference version, the
+    # free and total places in one statement.
+    assert count <= 5, count
     fragment = statements_for(client, f"{url}/places")
     assert fragment <= count
 
