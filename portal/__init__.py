@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import traceback
+from urllib.parse import quote
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -207,10 +208,14 @@ def _register_templating(app: Flask) -> None:
     def calendar_warnings() -> list[str]:
         return calendar.unsettled_year_warnings(calendar.now().date())
 
+    # The icon (181 bytes) travels inside the page: one request less on a first visit.
+    with open(os.path.join(app.static_folder, "favicon.svg"), encoding="utf-8") as fh:
+        favicon = "data:image/svg+xml," + quote(fh.read().strip(), safe=" /=:\"")
+
     @app.context_processor
     def _globals():
         return {"htmx_config": HTMX_CONFIG, "htmx_available": htmx_available,
-                "calendar_warnings": calendar_warnings}
+                "calendar_warnings": calendar_warnings, "favicon_data_uri": favicon}
 
 
 def _register_errors(app: Flask) -> None:

@@ -323,7 +323,7 @@ STATIC_LINK = re.compile(r'(?:href|src)="(/static/([^"?]+)\?v=([0-9a-f]{12}))"')
 def test_pages_link_static_files_by_content_hash_cached_for_a_year(client, auth):
     auth.login("reception")  # a staff session must not make static answers vary by cookie
     links = STATIC_LINK.findall(client.get("/reception/").text)
-    assert {name for _url, name, _v in links} >= {"css/portal.css", "js/portal.js", "favicon.svg"}
+    assert {name for _url, name, _v in links} >= {"css/portal.css", "js/portal.js"}
     for url, name, version in links:
         content = (ROOT / "static" / name).read_bytes()
         assert version == hashlib.sha256(content).hexdigest()[:12]
@@ -332,6 +332,28 @@ def test_pages_link_static_files_by_content_hash_cached_for_a_year(client, auth)
         assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
         assert "Set-Cookie" not in response.headers
         assert "Cookie" not in response.headers.get("Vary", "")
+
+
+# What a browser fetches on its own for a page: stylesheets, scripts, images, icons, frames.
+SUBRESOURCE = re.compile(
+    r'<(?:link[^>]*rel="(?:stylesheet|icon|preload|modulepreload)"[^>]*href|script[^>]*src|'
+    r'img[^>]*src|iframe[^>]*src|source[^>]*src)="([^"]+)"')
+
+
+def test_first_load_of_home_is_small_same_origin_and_at_most_four_requests(client):
+    page = client.get("/")
+    assert page.status_code == 200 and len(page.data) < 30_000
+    fetched = [u for u in SUBRESOURCE.findall(page.text) if not u.startswith("data:")]
+    assert 1 + len(fetched) <= 4, fetched  # the page itself and what it loads
+    assert "url(" not in page.text  # no inline style pulling in more
+    for url in fetched:
+        assert url.startswith("/static/") and "?v=" in url, url  # same origin, versioned
+        answer = client.get(url)
+        assert answer.status_code == 200
+        assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert b"@import" not in answer.data and b"url(http" not in answer.data
+    icon = re.search(r'<link rel="icon" href="(data:image/svg\+xml,[^"]+)"', page.text)
+    assert icon and "%3Csvg" in icon.group(1)  # the icon travels inside the page
 
 
 def test_unversioned_or_outdated_static_addresses_are_revalidated(client):
