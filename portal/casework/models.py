@@ -126,6 +126,8 @@ class HandOver(db.Model):
         # The rating's foreign key points at (id, 'concluded'): only a concluded case is rated.
         UniqueConstraint("id", "status"),
         Index("ix_handover_unit_id_status", "unit_id", "status"),
+        # The supervision list counts the cases concluded this month.
+        Index("ix_handover_status_concluded_on", "status", "concluded_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -193,6 +193,8 @@ class Hearing(db.Model):
         Index("uq_eval_hearing_live", "matter_id", unique=True,
               **partial_where("status <> 'cancelled'")),
         Index("ix_eval_hearing_day", "day"),
+        # The results list and the feed walk published results newest first.
+        Index("ix_eval_hearing_result_published_at_id", "result_published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
