@@ -1,4 +1,4 @@
-# Two commands matter: `make run` and `make test`. Both bootstrap .venv themselves.
+# Two commands matter: `make run` and `make test` (`make test-e2e`: the browser suite). Both bootstrap .venv themselves.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +14,7 @@ AUDIT_LOG := $(AUDIT_VENV)/pip-audit.log
 AUDIT_VERDICT := $(AUDIT_VENV)/verdict
 AUDIT_TIMEOUT ?= 60
 
-.PHONY: run test bench assets install clean lint audit bandit
+.PHONY: run test test-e2e bench assets install clean lint audit bandit
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -37,8 +37,14 @@ run: install
 	$(BIN)/flask demo seed --if-empty
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
+# The browser suite has its own target (CI runs each once): `make test` leaves it out.
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --ignore=tests/browser $(PYTEST_ARGS)
+
+# End-to-end in a real browser: tests/browser/ starts gunicorn on a demo-seeded SQLite file and
+# drives Debian's Chromium (/usr/bin/chromium, never a downloaded browser) through Playwright.
+test-e2e: install
+	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check portal tests bench

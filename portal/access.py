@@ -52,6 +52,7 @@ def _rules(blueprint: str, rule: Rule, views: str) -> dict[str, Rule]:
 ACCESS: dict[str, Rule] = {
     "static": PUBLIC,
     "public.home": PUBLIC,
+    "public.switch_care_mode": PUBLIC,  # the elder-friendly mode: a preference cookie
     # The citizen's side: schedule, booking, receipt, waiting list, lookup, progress, rating.
     **_rules("reception", PUBLIC, """
         schedule session_detail free_places validate_field join_waitlist receipt receipt_ics

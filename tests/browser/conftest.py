@@ -12,6 +12,7 @@ there the same condition fails the run.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -33,6 +34,11 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 HTMX = ROOT / "static" / "vendor" / "htmx.min.js"
+# WeChat 8.0 on Android (its in-app browser, XWEB on Chromium), as citizens open the portal.
+WECHAT_UA = ("Mozilla/5.0 (Linux; Android 13; V2203A Build/TP1A.220624.014; wv) "
+             "AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile "
+             "Safari/537.36 XWEB/1160083 MMWEBSDK/20231202 MMWEBID/4329 MicroMessenger/8.0.47.2560"
+             "(0x28002F35) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64")
 
 
 def pytest_configure(config):
@@ -89,16 +95,24 @@ def _ready(port: int) -> bool:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, _chromium_required):
-    """Base URL of gunicorn serving the portal from a fresh, migrated, demo-seeded database."""
+def server_env(tmp_path_factory) -> dict:
+    """The live server's environment (its database file, keys and address)."""
     workdir = tmp_path_factory.mktemp("browser")
     env = {k: v for k, v in os.environ.items()
            if k not in ("REDIS_URL", "PUBLIC_BASE_URL", "PROXY_COUNT")}
-    port = _free_port()
     env.update(DATABASE_URL=f"sqlite:///{workdir / 'portal.sqlite3'}",
                SECRET_KEY="browser-test-secret", DATA_KEY="browser-test-data-key",
-               GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2",
+               GUNICORN_BIND=f"127.0.0.1:{_free_port()}", GUNICORN_WORKERS="2",
                PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_server(server_env, _chromium_required):
+    """Base URL of gunicorn serving the portal from a fresh, migrated, demo-seeded database."""
+    env = server_env
+    workdir = Path(env["DATABASE_URL"].removeprefix("sqlite:///")).parent
+    port = int(env["GUNICORN_BIND"].rsplit(":", 1)[1])
     flask = _tool("flask") + ["--app", "wsgi"]
     for args in (["db", "upgrade"], ["demo", "seed"]):
         done = subprocess.run(flask + args, cwd=ROOT, env=env, capture_output=True, text=True,
@@ -165,7 +179,76 @@ def new_page(browser, live_server):
         context.close()
 
 
+@pytest.fixture
+def seed(server_env, live_server):
+    """seed("hearing" | "full_session" | "desk_visitor") -> dict: data made by the portal's
+    services in a subprocess on the live server's database (tests/browser/seeding.py)."""
+    def make(what: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "tests.browser.seeding", what], cwd=ROOT,
+                              env=server_env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"seeding {what} failed:\n{done.stdout}{done.stderr}"
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    return make
+
+
+def staff_login(page, username: str, password: str) -> None:
+    """Log in at /staff/login and wait until the login page is left."""
+    page.goto("/staff/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():  # 登录 by name: the header has a submit button of its own
+        page.get_by_role("button", name="登录", exact=True).click()
+    assert "/staff/login" not in page.url, f"{username} could not log in"
+
+
+def wechat_context(browser, live_server, **options):
+    """A phone context with WeChat's Android user agent (360 x 740 unless told otherwise)."""
+    options = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
+               "user_agent": WECHAT_UA, **options}
+    context = browser.new_context(base_url=live_server, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai", device_scale_factor=1, **options)
+    context.set_default_timeout(10_000)
+    return context
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# --- accessibility: axe-core (issue 12) --------------------------------------------------------
+# axe-core is a test asset: installed from the npm registry (package.json devDependencies) and
+# put into the page by the test, never served by the portal.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+AXE_RUN = """([tags, rules]) => axe.run(document, {
+    runOnly: {type: "tag", values: tags}, rules: rules, resultTypes: ["violations"]
+}).then(result => result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 4).map(n => n.target.join(" ") + " :: " +
+                                   (n.failureSummary || "").replace(/\\s+/g, " ").slice(0, 240)),
+})))"""
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        unavailable(f"{AXE.relative_to(ROOT)} is missing (npm install): axe-core cannot run")
+    return AXE.read_text()
+
+
+@pytest.fixture
+def axe(axe_source):
+    """axe(page, tags=AXE_TAGS, rules=None) -> the violations on the page as it is now.
+
+    axe is put into the page with ``page.evaluate`` (the DevTools protocol, which the page's
+    CSP does not govern), so the page is checked under its real, strict CSP: a context with
+    ``bypass_csp=True`` would change what is checked, and a <script> tag would be refused.
+    """
+    def run(page, tags=AXE_TAGS, rules=None) -> list[dict]:
+        if not page.evaluate("typeof window.axe === 'object'"):
+            page.evaluate(axe_source)
+        return page.evaluate(AXE_RUN, [list(tags), rules or {}])
+
+    return run

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import staff_login
+
 LINES = """(td) => {
   const text = [...td.childNodes].find(n => n.nodeType === 3 && n.textContent.trim());
   if (!text) return 0;
@@ -12,13 +14,6 @@ LINES = """(td) => {
 }"""
 ON_SCREEN = """(el) => { const r = el.getBoundingClientRect();
   return r.width > 0 && r.left >= -1 && r.right <= window.innerWidth + 1; }"""
-
-
-def _login(page, username, password):
-    page.goto("/staff/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
 
 
 def _session_with_bookings(page) -> str:
@@ -35,7 +30,7 @@ def _session_with_bookings(page) -> str:
 def test_booking_rows_stay_readable_and_actions_reachable(new_page, width, height, artifacts):
     page = new_page(mobile=width < 700)
     page.set_viewport_size({"width": width, "height": height})
-    _login(page, "jiedai", "demo-reception-2026")
+    staff_login(page, "jiedai", "demo-reception-2026")
     _session_with_bookings(page)
     rows = page.locator("table.bookings tbody tr")
     assert rows.count() >= 1
@@ -52,7 +47,7 @@ def test_booking_rows_stay_readable_and_actions_reachable(new_page, width, heigh
 def test_the_matter_list_keeps_its_words_whole(new_page, width):
     page = new_page(mobile=width < 700)
     page.set_viewport_size({"width": width, "height": 768})
-    _login(page, "pingjia", "demo-evaluation-2026")
+    staff_login(page, "pingjia", "demo-evaluation-2026")
     page.goto("/staff/evaluation/")
     cells = page.locator("#matters tbody tr td:first-child")
     assert cells.count() >= 1

@@ -64,6 +64,8 @@ HANDOVER = {name: spec for prefix, form in HANDOVER_FORMS.items()
 
 PUBLIC = [
     Target("accounts.login", None, None, form_fields(LoginForm)),
+    Target("public.switch_care_mode", None, None,
+           {"on": Spec("choice", ("1", "0")), "next": Spec("text", limit=300)}),
     Target("reception.session_detail", None, "session", form_fields(rc.BookingForm)),
     Target("reception.join_waitlist", None, "session", form_fields(rc.BookingForm)),
     Target("reception.lookup", None, "booking", form_fields(rc.LookupForm)),
