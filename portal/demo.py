@@ -97,6 +97,9 @@ def seed_demo(if_empty: bool = False, extra_bookings: int = 0, today: date | Non
         report.append(demo_volume.seed_volume(rng, extra_bookings, now))
     if extra_matters:
         report.append(seed_matters(rng, extra_matters, now))
+    if extra_bookings or extra_matters:
+        demo_volume.analyze()
+        db.session.commit()
     return "\n".join(r for r in report if r)
 
 

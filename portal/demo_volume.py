@@ -150,6 +150,13 @@ def bulk_write(*tables) -> None:
         bulk_insert(model, rows)
 
 
+def analyze() -> None:
+    """PostgreSQL: fresh planner statistics after a bulk load. Autovacuum would gather them a
+    while later; until then the planner guesses ten rows a table and walks whole tables."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE"))
+
+
 def fix_sequences(*models) -> None:
     """PostgreSQL: move each id sequence past the ids assigned here (SQLite needs nothing)."""
     if db.engine.dialect.name != "postgresql":
