@@ -1,0 +1,82 @@
+"""The few date expressions whose SQL differs between SQLite and PostgreSQL, each compiled
+for both (the aggregates around them are ordinary SQLAlchemy)."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, Integer, bindparam, extract
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class days_since(FunctionElement):  # noqa: N801 - a SQL function's name
+    """Whole days from a fixed ``origin`` date to a date column (an integer)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_since"
+
+
+@compiles(days_since, "sqlite")
+def _days_since_sqlite(element, compiler, **kw):
+    column, origin = list(element.clauses)
+    return (f"CAST(julianday({compiler.process(column, **kw)}) - "
+            f"julianday({compiler.process(origin, **kw)}) AS INTEGER)")
+
+
+@compiles(days_since)
+def _days_since_default(element, compiler, **kw):
+    column, origin = list(element.clauses)
+    return f"({compiler.process(column, **kw)} - {compiler.process(origin, **kw)})"
+
+
+def week_index(column, origin: date):
+    """Monday-to-Sunday week number counted from ``origin`` (a Monday not after the column's
+    days): 0, 1, 2 ... across year boundaries."""
+    return days_since(column, bindparam(None, origin, type_=Date)) // 7
+
+
+def month_key(column):
+    """year * 12 + month - 1 of a date column (``extract`` compiles for both databases)."""
+    return extract("year", column) * 12 + extract("month", column) - 1
+
+
+class china_day(FunctionElement):  # noqa: N801
+    """The Asia/Shanghai calendar day of a UTC moment column (China keeps no summer time)."""
+
+    type = Date()
+    inherit_cache = True
+    name = "china_day"
+
+
+@compiles(china_day, "sqlite")
+def _china_day_sqlite(element, compiler, **kw):
+    (column,) = list(element.clauses)
+    return f"date({compiler.process(column, **kw)}, '+8 hours')"
+
+
+@compiles(china_day)
+def _china_day_default(element, compiler, **kw):
+    (column,) = list(element.clauses)
+    return f"CAST(({compiler.process(column, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
+
+
+class add_days(FunctionElement):  # noqa: N801
+    """A date column plus a whole number of days."""
+
+    type = Date()
+    inherit_cache = True
+    name = "add_days"
+
+
+@compiles(add_days, "sqlite")
+def _add_days_sqlite(element, compiler, **kw):
+    column, days = list(element.clauses)
+    return (f"date({compiler.process(column, **kw)}, '+' || "
+            f"{compiler.process(days, **kw)} || ' days')")
+
+
+@compiles(add_days)
+def _add_days_default(element, compiler, **kw):
+    column, days = list(element.clauses)
+    return f"({compiler.process(column, **kw)} + CAST({compiler.process(days, **kw)} AS INTEGER))"
