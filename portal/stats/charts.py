@@ -34,9 +34,10 @@ class Bar:
 
 @dataclass(frozen=True)
 class Group:
-    label: str
+    label: str  # shortened to fit beside the bars
     label_y: float
     bars: list[Bar]
+    full_label: str  # in each bar's <title>
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def bar_chart(chart_id: str, title: str, labels: list[str],
             bar_y = y + index * (BAR + BAR_GAP)
             bars.append(Bar(LABEL_WIDTH, bar_y, width, BAR, PATTERNS[index % len(PATTERNS)],
                             str(value), LABEL_WIDTH + width + 4, name))
-        groups.append(Group(_short(label), y + per_group / 2, bars))
+        groups.append(Group(_short(label), y + per_group / 2, bars, label))
         y += per_group + GROUP_GAP
     legend = [LegendItem(name, PATTERNS[i % len(PATTERNS)], LABEL_WIDTH + i * 130)
               for i, (name, _values) in enumerate(series)]
