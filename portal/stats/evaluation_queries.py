@@ -96,7 +96,7 @@ def _evaluation_columns(period: Period, today: date, window: int, suffix: str) -
     values = [_applications(period), _accepted(period), _hearings(period, None),
               _hearings(period, st.RESULT_SATISFIED), _hearings(period, st.RESULT_UNSATISFIED),
               _followups_done(period), *_settled(period, today, window)]
-    return [value.label(name + suffix) for name, value in zip(EVALUATION_MEASURES, values)]
+    return [value.label(name + suffix) for name, value in zip(EVALUATION_MEASURES, values, strict=True)]
 
 
 def evaluation_summary(period: Period, today: date, window: int) -> dict[str, dict[str, int]]:

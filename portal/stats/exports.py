@@ -39,7 +39,7 @@ def to_csv(table: Table, period: Period) -> bytes:
     writer.writerow([csv_text(c.label) for c in table.columns])
     for index, row in enumerate(table.rows):
         kinds = row_kinds(table, index)
-        writer.writerow([_csv_cell(v, k) for v, k in zip(row, kinds)])
+        writer.writerow([_csv_cell(v, k) for v, k in zip(row, kinds, strict=True)])
     writer.writerow([])
     writer.writerow([f"统计期间：{period.start.isoformat()} 至 {period.end.isoformat()}"])
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
@@ -67,7 +67,7 @@ def to_xlsx(table: Table, period: Period) -> bytes:
     sheet.append([text_cell(sheet, c.label, bold=True) for c in table.columns])
     for index, row in enumerate(table.rows):
         kinds = row_kinds(table, index)
-        sheet.append([_xlsx_cell(sheet, v, k) for v, k in zip(row, kinds)])
+        sheet.append([_xlsx_cell(sheet, v, k) for v, k in zip(row, kinds, strict=True)])
     sheet.append([])
     sheet.append([text_cell(sheet, f"统计期间：{period.start.isoformat()} 至 "
                                    f"{period.end.isoformat()}")])

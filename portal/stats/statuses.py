@@ -3,8 +3,13 @@ renamed status fails at start rather than silently counting nothing."""
 from __future__ import annotations
 
 from portal.casework.models import HANDOVER_STATUSES, RATINGS
-from portal.evaluation.codes import APPLICATION_STATUSES, FOLLOWUP_STATUSES, HEARING_STATUSES
-from portal.evaluation.codes import POLL_STATUSES, RESULTS
+from portal.evaluation.codes import (
+    APPLICATION_STATUSES,
+    FOLLOWUP_STATUSES,
+    HEARING_STATUSES,
+    POLL_STATUSES,
+    RESULTS,
+)
 from portal.reception.models import BOOKING_STATUSES, PLACE_HOLDING, SESSION_STATUSES
 
 
