@@ -27,7 +27,7 @@ from portal.reception.models import Booking
 from portal.stats import statuses as st
 from portal.stats.periods import Period
 from portal.stats.queries import KEY, count_if
-from portal.stats.sql import add_days, china_day, month_key
+from portal.stats.sql import add_days, china_midnight, month_key
 
 EVALUATION_MEASURES = ("applications", "accepted", "held", "satisfied", "unsatisfied",
                        "followups_done", "evaluated", "observed", "settled")
@@ -69,16 +69,17 @@ def _followups_done(period: Period):
 
 
 def _came_back(window: int):
-    """The petitioner of ``Matter`` booked, or had a new matter registered, within the window
-    after the day the result was published."""
-    first_day, last_day = Matter.result_published_on, add_days(Matter.result_published_on, window)
-    booked = exists().where(
-        Booking.id_hash == Matter.petitioner_id_hash,
-        china_day(Booking.created_at) > first_day, china_day(Booking.created_at) <= last_day)
+    """The petitioner of ``Matter`` booked, or had a new matter registered, within the window:
+    from 00:00 (China) the day after the result was published, for ``window`` days. The bounds
+    are moments, so the (keyed hash, created_at) indexes answer each probe."""
+    since = china_midnight(Matter.result_published_on, 1)
+    until = china_midnight(Matter.result_published_on, window + 1)
+    booked = exists().where(Booking.id_hash == Matter.petitioner_id_hash,
+                            Booking.created_at >= since, Booking.created_at < until)
     other = aliased(Matter)
     petitioned = exists().where(
         other.petitioner_id_hash == Matter.petitioner_id_hash, other.id != Matter.id,
-        china_day(other.created_at) > first_day, china_day(other.created_at) <= last_day)
+        other.created_at >= since, other.created_at < until)
     return booked | petitioned
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Integer, bindparam, extract
+from sqlalchemy import Date, DateTime, Integer, bindparam, extract
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -41,26 +41,6 @@ def month_key(column):
     return extract("year", column) * 12 + extract("month", column) - 1
 
 
-class china_day(FunctionElement):  # noqa: N801
-    """The Asia/Shanghai calendar day of a UTC moment column (China keeps no summer time)."""
-
-    type = Date()
-    inherit_cache = True
-    name = "china_day"
-
-
-@compiles(china_day, "sqlite")
-def _china_day_sqlite(element, compiler, **kw):
-    (column,) = list(element.clauses)
-    return f"date({compiler.process(column, **kw)}, '+8 hours')"
-
-
-@compiles(china_day)
-def _china_day_default(element, compiler, **kw):
-    (column,) = list(element.clauses)
-    return f"CAST(({compiler.process(column, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
-
-
 class add_days(FunctionElement):  # noqa: N801
     """A date column plus a whole number of days."""
 
@@ -80,3 +60,28 @@ def _add_days_sqlite(element, compiler, **kw):
 def _add_days_default(element, compiler, **kw):
     column, days = list(element.clauses)
     return f"({compiler.process(column, **kw)} + CAST({compiler.process(days, **kw)} AS INTEGER))"
+
+
+class china_midnight(FunctionElement):  # noqa: N801
+    """The moment (UTC) of 00:00 in Asia/Shanghai on a date column plus a whole number of
+    days, comparable with a stored moment so an index on the moment column serves the range
+    (SQLite stores moments as 'YYYY-MM-DD HH:MM:SS.ffffff' text in UTC, which compares as
+    text with what ``datetime()`` returns)."""
+
+    type = DateTime(timezone=True)
+    inherit_cache = True
+    name = "china_midnight"
+
+
+@compiles(china_midnight, "sqlite")
+def _china_midnight_sqlite(element, compiler, **kw):
+    column, days = list(element.clauses)
+    return (f"datetime({compiler.process(column, **kw)}, '+' || "
+            f"{compiler.process(days, **kw)} || ' days', '-8 hours')")
+
+
+@compiles(china_midnight)
+def _china_midnight_default(element, compiler, **kw):
+    column, days = list(element.clauses)
+    return (f"(CAST(({compiler.process(column, **kw)} + CAST({compiler.process(days, **kw)} "
+            f"AS INTEGER)) AS TIMESTAMP) AT TIME ZONE 'Asia/Shanghai')")
