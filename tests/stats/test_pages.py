@@ -158,3 +158,19 @@ def test_statements_do_not_grow_with_the_data(client, auth):
     full = {url: _statements(client, url) for url in urls}
     assert empty == full, (empty, full)
     assert full["/transparency"] <= 6 and full[f"/staff/stats/?{NOV}"] <= 16, full
+
+
+def test_htmx_gets_the_figures_fragment(client, auth, county):
+    auth.login("reception")
+    response = client.get(f"/staff/stats/?{NOV}", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="stats-figures">')
+    assert "<html" not in html and len(charts(html)) == 10
+
+
+def test_linked_from_the_workbench_and_the_window_on_the_settings_page(client, auth):
+    auth.login("admin")
+    assert 'href="/staff/stats/"' in client.get("/staff/").get_data(as_text=True)
+    settings_page = client.get("/staff/settings").get_data(as_text=True)
+    assert "stats_settled_window_days" in settings_page and "息诉息访观察期" in settings_page
+
