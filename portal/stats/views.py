@@ -3,9 +3,10 @@ public transparency page (``/transparency``). Thin: the figures come from ``repo
 ``public``; a period that cannot be used is answered 400 with the reasons in Chinese."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, make_response, request
+from flask import Blueprint, Response, make_response, request
 
 from portal import calendar, hypermedia
+from portal.request_guard import InvalidInput
 from portal.stats import exports, periods, public, report
 from portal.stats.forms import PeriodForm
 
@@ -43,7 +44,7 @@ def export(key: str, fmt: str) -> Response:
     form = PeriodForm(request.args)
     today, period, errors = _period(form)
     if errors:
-        abort(400, description="；".join(errors.values()))
+        raise InvalidInput("统计期间有误：" + "；".join(errors.values()))
     table = report.table(key, period, today)
     response = make_response(exports.build(table, period, fmt))
     response.headers["Content-Type"] = exports.FORMATS[fmt]

@@ -59,6 +59,8 @@ def test_a_wrong_period_is_explained_never_a_500(client, auth, query, message):
     assert message in response.get_data(as_text=True)
     export = client.get(f"/staff/stats/export/reception.xlsx?{query}")
     assert export.status_code == 400
+    if message:  # (a control character is refused earlier, by the request guard)
+        assert "统计期间有误" in export.get_data(as_text=True)
 
 
 def test_default_period_is_this_month_so_far(client, auth):
