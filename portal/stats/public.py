@@ -60,6 +60,7 @@ def first_month(today: date) -> date:
 def month_rows(today: date) -> list[MonthRow]:
     """Newest month first. Three statements, whatever the volume."""
     first = first_month(today)
+    queries.prepare()
     reception = queries.reception_by_month(first, today, today)
     handovers = queries.handovers_by_month(first, today)
     evaluations = evaluation_queries.published_evaluations_by_month(first, today)

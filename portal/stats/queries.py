@@ -33,6 +33,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     true,
     union_all,
 )
@@ -53,6 +54,15 @@ HANDOVER_MEASURES = ("opened", "concluded", "on_time")
 RATING_MEASURES = (*st.RATING_CHOICES, "rated")
 KEY = literal_column("k")  # GROUP BY the key's alias: PostgreSQL would not match two copies
 # of an expression holding bound parameters
+
+
+def prepare() -> None:
+    """Before the figures, in the request's transaction. PostgreSQL would JIT-compile these
+    statements (their estimated cost passes ``jit_above_cost``), which takes longer than
+    running them: measured 3.5 s instead of 0.7 s for the evaluation summary at 100,000
+    matters. ``SET LOCAL`` ends with the transaction."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL jit = off"))
 
 
 def count_if(condition):

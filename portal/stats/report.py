@@ -51,12 +51,14 @@ TABLE_KEYS = tuple(key for _build, keys in GROUPS.values() for key in keys)
 
 
 def all_tables(period: Period, today: date) -> list[Table]:
+    queries.prepare()
     return [t for build, _keys in GROUPS.values() for t in build(period, today)]
 
 
 def table(key: str, period: Period, today: date) -> Table:
     """One table (for an export): only its group's statements run."""
     build = next(build for build, keys in GROUPS.values() if key in keys)
+    queries.prepare()
     return next(t for t in build(period, today) if t.key == key)
 
 
