@@ -71,9 +71,9 @@ def _short(label: str, limit: int = 12) -> str:
 
 
 def bar_chart(chart_id: str, title: str, labels: list[str],
-              series: list[tuple[str, list[int]]]) -> Chart:
-    """The geometry of a grouped horizontal bar chart of whole numbers."""
-    top = max([0, *[v for _name, values in series for v in values]])
+              series: list[tuple[str, list[int | None]]]) -> Chart:
+    """The geometry of a grouped horizontal bar chart of whole numbers (None: no bar, "—")."""
+    top = max([0, *[v for _name, values in series for v in values if v is not None]])
     scale = PLOT_WIDTH / top if top else 0.0
     per_group = len(series) * (BAR + BAR_GAP) - BAR_GAP
     groups, y = [], LEGEND_HEIGHT
@@ -81,10 +81,10 @@ def bar_chart(chart_id: str, title: str, labels: list[str],
         bars = []
         for index, (name, values) in enumerate(series):
             value = values[row]
-            width = round(value * scale, 1)
+            width = round((value or 0) * scale, 1)
             bar_y = y + index * (BAR + BAR_GAP)
             bars.append(Bar(LABEL_WIDTH, bar_y, width, BAR, PATTERNS[index % len(PATTERNS)],
-                            str(value), LABEL_WIDTH + width + 4, name))
+                            "—" if value is None else str(value), LABEL_WIDTH + width + 4, name))
         groups.append(Group(_short(label), y + per_group / 2, bars, label))
         y += per_group + GROUP_GAP
     legend = [LegendItem(name, PATTERNS[i % len(PATTERNS)], LABEL_WIDTH + i * 130)

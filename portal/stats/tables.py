@@ -101,8 +101,8 @@ class Summary(Table):
 
     @property
     def chart_series(self) -> list[tuple[str, list[int]]]:
-        rows = [self.rows[i] for i in self.counted]
-        return [(self.columns[c].label, [row[c] or 0 for row in rows]) for c in self.chart]
+        rows = [self.rows[i] for i in self.counted]  # None (no such figure then): drawn "—"
+        return [(self.columns[c].label, [row[c] for row in rows]) for c in self.chart]
 
     @property
     def chart_labels(self) -> list[str]:
