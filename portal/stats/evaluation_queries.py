@@ -20,8 +20,7 @@ from datetime import date
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
-from portal.evaluation.models import Application, FollowUp, Hearing, Matter
-from portal.evaluation.poll_records import Poll
+from portal.evaluation.interface import Application, FollowUp, Hearing, Matter, Poll
 from portal.extensions import db
 from portal.reception.models import Booking
 from portal.stats import statuses as st

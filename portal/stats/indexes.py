@@ -11,7 +11,7 @@
 """
 from sqlalchemy import Index
 
-from portal.evaluation.models import Matter
+from portal.evaluation.interface import Matter
 from portal.reception.models import Booking, Place
 
 BOOKING_STATS = Index("ix_booking_stats", Booking.session_id, Booking.status, Booking.category,

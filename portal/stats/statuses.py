@@ -3,7 +3,7 @@ renamed status fails at start rather than silently counting nothing."""
 from __future__ import annotations
 
 from portal.casework.models import HANDOVER_STATUSES, RATINGS
-from portal.evaluation.codes import (
+from portal.evaluation.interface import (
     APPLICATION_STATUSES,
     FOLLOWUP_STATUSES,
     HEARING_STATUSES,
