@@ -166,6 +166,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.reception.desk_views import desk_bp as reception_desk
     from portal.reception.staff_views import staff_bp as reception_staff
     from portal.reception.views import public_bp as reception_public
+    from portal.stats.views import bp as stats_staff
+    from portal.stats.views import public_bp as stats_public
 
     app.register_blueprint(home.bp)
     app.register_blueprint(accounts_bp)
@@ -181,6 +183,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(casework_exports)
     app.register_blueprint(notify_bp)
     app.register_blueprint(casework_public)
+    app.register_blueprint(stats_staff)
+    app.register_blueprint(stats_public)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "请先登录"
 

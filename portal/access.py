@@ -43,6 +43,8 @@ ADMIN = Rule(frozenset({"admin"}))
 RECEPTION = Rule(frozenset({"reception"}))
 EVALUATION = Rule(frozenset({"evaluation"}))
 PANEL = Rule(frozenset({"panel"}), admin=False)
+# Figures about both mechanisms: reception staff and the evaluation office (and administrators).
+STATS = Rule(frozenset({"reception", "evaluation"}))
 
 
 def _rules(blueprint: str, rule: Rule, views: str) -> dict[str, Rule]:
@@ -91,6 +93,9 @@ ACCESS: dict[str, Rule] = {
         letter_issue letter_print paper paper_confirm poll_open poll_progress poll_close
         poll_correct publish cancel"""),
     **_rules("evaluation_panel", PANEL, "home hearing vote reasons"),
+    # Statistics: the staff dashboard and its exports; the public transparency page.
+    **_rules("stats", STATS, "dashboard export"),
+    "stats_public.transparency": PUBLIC,
 }
 
 

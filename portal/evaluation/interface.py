@@ -1,15 +1,28 @@
 """What other parts of the portal ask evaluation — the one module they import from it.
 
 Reception asks whether a matter (or a petitioner) was evaluated 满意 and published; the home
-page asks for the latest public notices and results. Nothing here imports another domain.
+page asks for the latest public notices and results; the statistics (``portal.stats``) read
+the tables below in SQL aggregates, never writing. Nothing here imports another domain.
 """
 from __future__ import annotations
 
 from portal import calendar
 from portal.evaluation import queries
+from portal.evaluation.codes import (
+    APPLICATION_STATUSES,
+    FOLLOWUP_STATUSES,
+    HEARING_STATUSES,
+    POLL_STATUSES,
+    RESULTS,
+)
+from portal.evaluation.models import Application, FollowUp, Hearing, Matter
+from portal.evaluation.poll_records import Poll
 from portal.identity import canonical_reference
 
-__all__ = ["latest", "satisfied_matter_refusal", "satisfied_petitioners"]
+__all__ = ["latest", "satisfied_matter_refusal", "satisfied_petitioners",
+           # read-only, for the statistics' aggregates
+           "APPLICATION_STATUSES", "FOLLOWUP_STATUSES", "HEARING_STATUSES", "POLL_STATUSES",
+           "RESULTS", "Application", "FollowUp", "Hearing", "Matter", "Poll"]
 
 latest = queries.latest
 satisfied_petitioners = queries.satisfied_petitioners

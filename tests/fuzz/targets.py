@@ -156,6 +156,11 @@ QUERIES = [
         "id_number": Spec("text"), "phone": Spec("text")}, "GET"),
     Target("evaluation.notices", None, None, {"page": Spec("int", high=5)}, "GET"),
     Target("evaluation.results_list", None, None, {"page": Spec("int", high=5)}, "GET"),
+    # Staff statistics: the period of the dashboard and of every table's export.
+    Target("stats.dashboard", "reception", None, {"start": Spec("date"), "end": Spec("date")},
+           "GET"),
+    Target("stats.export", "evaluation", None, {"start": Spec("date"), "end": Spec("date")},
+           "GET"),
 ]
 
 ALL = PUBLIC + RECEPTION + EVALUATION + ADMIN

@@ -1,0 +1,119 @@
+"""The staff figures of third-party evaluation, and its public monthly figures: SQL aggregates.
+
+Definitions (README, "Statistics and transparency"):
+
+- *applications*: applications made (applied on) in the period; *accepted*: applications
+  accepted (decided) in the period;
+- *hearings held*: hearings on a day of the period whose vote was taken (their current poll is
+  closed); 满意 / 不满意: those polls' results; 满意 rate = 满意 / hearings held;
+- *follow-ups concluded*: follow-up tasks of 不满意 matters marked done in the period;
+- 息诉息访: of the matters whose result was published in the period, those whose observation
+  window (the setting, counted from the day after publication) is over by yesterday are
+  *observed*; an observed matter is *settled* when its petitioner (by keyed ID hash) made no
+  booking (of any kind) and no new matter was registered for them within the window;
+  息诉息访率 = settled / observed.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import aliased
+
+from portal.evaluation.interface import Application, FollowUp, Hearing, Matter, Poll
+from portal.extensions import db
+from portal.reception.models import Booking
+from portal.stats import statuses as st
+from portal.stats.periods import Period
+from portal.stats.queries import KEY, count_if
+from portal.stats.sql import add_days, china_midnight, month_key
+
+EVALUATION_MEASURES = ("applications", "accepted", "held", "satisfied", "unsatisfied",
+                       "followups_done", "evaluated", "observed", "settled")
+
+
+def _scalar(stmt):
+    return func.coalesce(stmt.scalar_subquery(), 0)
+
+
+def _applications(period: Period):
+    return _scalar(select(func.count(Application.id)).where(
+        Application.applied_on >= period.start, Application.applied_on <= period.end))
+
+
+def _accepted(period: Period):
+    start, end = period.utc_bounds()
+    return _scalar(select(func.count(Application.id)).where(
+        Application.status == st.APPLICATION_ACCEPTED, Application.decided_at >= start,
+        Application.decided_at < end))
+
+
+def _held_polls(first: date, last: date):
+    """Hearings of ``first``..``last`` joined to their closed (current) poll."""
+    return (select().select_from(Hearing).join(Poll, and_(
+        Poll.hearing_id == Hearing.id, Poll.status == st.POLL_CLOSED))
+        .where(Hearing.day >= first, Hearing.day <= last))
+
+
+def _hearings(period: Period, result: str | None):
+    condition = [Poll.result == result] if result else []
+    return _scalar(_held_polls(period.start, period.end).add_columns(func.count(Hearing.id))
+                   .where(*condition))
+
+
+def _followups_done(period: Period):
+    start, end = period.utc_bounds()
+    return _scalar(select(func.count(FollowUp.id)).where(
+        FollowUp.status == st.FOLLOWUP_DONE, FollowUp.done_at >= start, FollowUp.done_at < end))
+
+
+def _came_back(window: int):
+    """The petitioner of ``Matter`` booked, or had a new matter registered, within the window:
+    from 00:00 (China) the day after the result was published, for ``window`` days. The bounds
+    are moments, so the (keyed hash, created_at) indexes answer each probe."""
+    since = china_midnight(Matter.result_published_on, 1)
+    until = china_midnight(Matter.result_published_on, window + 1)
+    booked = exists().where(Booking.id_hash == Matter.petitioner_id_hash,
+                            Booking.created_at >= since, Booking.created_at < until)
+    other = aliased(Matter)
+    petitioned = exists().where(
+        other.petitioner_id_hash == Matter.petitioner_id_hash, other.id != Matter.id,
+        other.created_at >= since, other.created_at < until)
+    return booked | petitioned
+
+
+def _settled(period: Period, today: date, window: int) -> list:
+    published = and_(Matter.result_published_on >= period.start,
+                     Matter.result_published_on <= period.end)
+    observed = and_(published, add_days(Matter.result_published_on, window) < today)
+    base = select().select_from(Matter)
+    return [_scalar(base.add_columns(count_if(published)).where(published)),
+            _scalar(base.add_columns(count_if(observed)).where(observed)),
+            _scalar(base.add_columns(count_if(observed)).where(observed, ~_came_back(window)))]
+
+
+def _evaluation_columns(period: Period, today: date, window: int, suffix: str) -> list:
+    values = [_applications(period), _accepted(period), _hearings(period, None),
+              _hearings(period, st.RESULT_SATISFIED), _hearings(period, st.RESULT_UNSATISFIED),
+              _followups_done(period), *_settled(period, today, window)]
+    return [value.label(name + suffix) for name, value in zip(EVALUATION_MEASURES, values, strict=True)]
+
+
+def evaluation_summary(period: Period, today: date, window: int) -> dict[str, dict[str, int]]:
+    """Both periods' figures in one statement (scalar subqueries)."""
+    stmt = select(*_evaluation_columns(period, today, window, ""),
+                  *_evaluation_columns(period.previous(), today, window, "_prev"))
+    row = db.session.execute(stmt).mappings().one()
+    return {"current": {m: int(row[m] or 0) for m in EVALUATION_MEASURES},
+            "previous": {m: int(row[m + "_prev"] or 0) for m in EVALUATION_MEASURES}}
+
+
+def published_evaluations_by_month(first: date, last: date) -> dict[int, dict[str, int]]:
+    """Hearings whose result is published, by the month of the hearing: held, 满意, 不满意."""
+    stmt = (_held_polls(first, last)
+            .add_columns(month_key(Hearing.day).label("k"), func.count(Hearing.id).label("held"),
+                         count_if(Poll.result == st.RESULT_SATISFIED).label("satisfied"),
+                         count_if(Poll.result == st.RESULT_UNSATISFIED).label("unsatisfied"))
+            .where(Hearing.status == st.HEARING_PUBLISHED).group_by(KEY))
+    return {int(row["k"]): {m: int(row[m] or 0) for m in ("held", "satisfied", "unsatisfied")}
+            for row in db.session.execute(stmt).mappings()}
