@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from bench import loadgen
 from bench.server import ROOT
+from bench.stats_timing import markdown as stats_markdown
 
 RESULTS = os.path.join(ROOT, "bench", "results")
 LATEST = os.path.join(RESULTS, "latest.md")
@@ -151,6 +152,8 @@ def markdown(suites: list[dict], settings: dict, started: float, load_before) ->
                      f"Seeded (demo county + volume) in {run['seed_seconds']:.0f} s.", "",
                      table(run), ""]
             body += [f"- {c}" for c in run["checks"]]
+            if run.get("stats"):
+                body += ["", stats_markdown(run["stats"])]
         if len(suite["runs"]) > 1:
             body += ["", f"### {suite['label']}: growth", "", growth(suite["runs"])]
     load_after = os.getloadavg()

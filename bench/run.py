@@ -184,6 +184,9 @@ def read_cases(targets: dict, cookie: str) -> list[tuple[str, str, dict | None]]
 def run_scale(label: str, url: str, scale: int, redis_url: str | None) -> dict:
     flush_redis(redis_url)
     seed_seconds = build(url, scale)
+    # The statistics figures (issue 13), timed on the seeded database before any load.
+    stats = json.loads(run_cli([sys.executable, "-m", "bench.stats_timing", "--json"],
+                               app_env(url)).strip().splitlines()[-1])
     baseline.setup(url, {})
     targets = prepare(url, "targets")
     env = app_env(url, redis_url, PROXY_COUNT="1")  # citizens' addresses in X-Forwarded-For
@@ -211,7 +214,7 @@ def run_scale(label: str, url: str, scale: int, redis_url: str | None) -> dict:
     cases += write_cases
     checks += server_log_checks(label, scale)
     return {"scale": scale, "seed_seconds": seed_seconds, "targets": targets, "cases": cases,
-            "checks": checks}
+            "checks": checks, "stats": stats}
 
 
 def run_writes(label: str, url: str, scale: int, base: Server, portal) -> tuple[list, list]:

@@ -6,6 +6,9 @@ environment names (``DATABASE_URL``, as the portal itself reads it).
     python -m bench.stats_timing --seed-bookings 1000000 --seed-matters 100000
                                                        # first add volume (bench.stats_volume)
 
+``make bench`` runs it (``--json``) on each database it seeds and puts the table under the
+pages' table of that scale.
+
 Each figure: one warm-up run, then the median of 5. Prints a Markdown table and writes
 ``bench/results/stats-<dialect>.json``. The target is under 300 ms per figure at 1M bookings.
 """
@@ -93,6 +96,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed-bookings", type=int, default=0)
     parser.add_argument("--seed-matters", type=int, default=0)
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as JSON only (make bench reads it)")
     args = parser.parse_args(argv)
     app = create_app()
     with app.app_context():
@@ -103,6 +108,9 @@ def main(argv: list[str] | None = None) -> dict:
             stats_volume.seed(args.seed_bookings, args.seed_matters)
             print(f"seeded in {time.perf_counter() - started:.0f} s")
         result = measure()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return result
     print(markdown(result))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"stats-{result['dialect']}.json").write_text(
