@@ -92,6 +92,7 @@ def test_the_device_cookie_is_read_back_under_its_https_name(tmp_path, database_
         # The second login found the first one's cookie, so both names are kept.
         assert signer.loads(raw) == ["reception-user", "admin-user"]
         assert client.get_cookie(DEVICE_COOKIE, domain="portal.test") is None
+        db.session.remove()  # the requests shared this app context and its session
         db.engine.dispose()
 
 

@@ -75,14 +75,20 @@ def test_over_https_the_cookie_is_secure_and_host_prefixed(tmp_path, database_ur
         monkeypatch.delenv(name, raising=False)
     app = create_app({**base_config(tmp_path, database_url), "HTTPS": True})
     with app.app_context():
-        client = app.test_client()
-        on = client.post("/care-mode", data={"on": "1", "next": "/"})
-        first, *attributes = cookie_attributes(on, "__Host-care_mode")
-        assert "secure" in attributes and "samesite=lax" in attributes and "path=/" in attributes
-        assert not [a for a in attributes if a.startswith("domain=")]
-        assert HTML_CARE in client.get("/", base_url="https://portal.test").text
-        # The plain-HTTP name is not honoured over HTTPS (a sibling could have set it).
-        client.delete_cookie("__Host-care_mode", domain="portal.test")
-        client.set_cookie("care_mode", "1", domain="portal.test")
-        assert HTML_CARE not in client.get("/", base_url="https://portal.test").text
-        db.engine.dispose()
+        try:
+            _check_https_cookie(app.test_client())
+        finally:  # the requests share this app context: its session holds a connection
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _check_https_cookie(client) -> None:
+    on = client.post("/care-mode", data={"on": "1", "next": "/"})
+    first, *attributes = cookie_attributes(on, "__Host-care_mode")
+    assert "secure" in attributes and "samesite=lax" in attributes and "path=/" in attributes
+    assert not [a for a in attributes if a.startswith("domain=")]
+    assert HTML_CARE in client.get("/", base_url="https://portal.test").text
+    # The plain-HTTP name is not honoured over HTTPS (a sibling could have set it).
+    client.delete_cookie("__Host-care_mode", domain="portal.test")
+    client.set_cookie("care_mode", "1", domain="portal.test")
+    assert HTML_CARE not in client.get("/", base_url="https://portal.test").text
