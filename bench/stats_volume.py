@@ -13,11 +13,12 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from stdnum.cn import ric
 
 from portal import calendar, privacy
 from portal.casework.models import HandOver, HandOverRating, ReceptionRecord, Unit
+from portal.demo_volume import bulk_insert, bulk_session, fix_sequences
 from portal.evaluation.models import FollowUp, Hearing, Matter
 from portal.evaluation.poll_records import Poll
 from portal.extensions import db
@@ -26,28 +27,6 @@ from portal.vocabulary import CATEGORIES
 
 LEADERS, UNITS, PLACES, WALK_INS, POOL = 20, 30, 45, 5, 5000
 STATUSES = ("checked_in",) * 14 + ("no_show",) * 2 + ("cancelled", "declined", "expired")
-
-
-def bulk_insert(model, rows: list[dict]) -> None:
-    if not rows:
-        return
-    table, dialect = model.__table__, db.engine.dialect
-    names = list(rows[0])
-    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
-    values = [tuple(v if p is None or v is None else p(v)
-                    for p, v in zip(processors, row.values(), strict=True)) for row in rows]
-    cursor = db.session.connection().connection.driver_connection.cursor()
-    try:
-        if dialect.name == "postgresql":
-            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" for _ in names)
-            cursor.executemany(
-                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", values)
-    finally:
-        cursor.close()
 
 
 def _next_id(model) -> int:
@@ -106,8 +85,7 @@ class Seeder:
         return value
 
     def run(self) -> None:
-        db.session.execute(text("PRAGMA cache_size = -262144")) if db.engine.dialect.name == \
-            "sqlite" else None
+        bulk_session()
         for index, day in enumerate(self.days):
             self.day(day, index)
             if index % 20 == 19:
@@ -217,20 +195,11 @@ def seed_matters(count: int, people: list[dict], rng: random.Random) -> None:
         db.session.commit()
 
 
-def fix_sequences() -> None:
-    if db.engine.dialect.name != "postgresql":
-        return
-    for model in (ReceptionSession, Place, Booking, ReceptionRecord, HandOver, HandOverRating,
-                  Matter, Hearing, Poll, FollowUp, Leader, Unit):
-        table = model.__tablename__
-        db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
-    db.session.commit()
-
-
 def seed(bookings: int, matters: int, seed: int = 13) -> None:
     rng = random.Random(seed)
     seeder = Seeder(bookings, rng)
     seeder.run()
     seed_matters(matters, seeder.people, rng)
-    fix_sequences()
+    fix_sequences(ReceptionSession, Place, Booking, ReceptionRecord, HandOver, HandOverRating,
+                  Matter, Hearing, Poll, FollowUp, Leader, Unit)
+    db.session.commit()
