@@ -18,7 +18,7 @@ from stdnum.cn import ric
 
 from portal import calendar, privacy
 from portal.casework.models import HandOver, HandOverRating, ReceptionRecord, Unit
-from portal.demo_volume import bulk_insert, bulk_session, fix_sequences
+from portal.demo_volume import analyze, bulk_insert, bulk_session, fix_sequences
 from portal.evaluation.models import FollowUp, Hearing, Matter
 from portal.evaluation.poll_records import Poll
 from portal.extensions import db
@@ -202,4 +202,6 @@ def seed(bookings: int, matters: int, seed: int = 13) -> None:
     seed_matters(matters, seeder.people, rng)
     fix_sequences(ReceptionSession, Place, Booking, ReceptionRecord, HandOver, HandOverRating,
                   Matter, Hearing, Poll, FollowUp, Leader, Unit)
+    db.session.commit()
+    analyze()  # as after the demo seed: the planner's statistics of the loaded tables
     db.session.commit()

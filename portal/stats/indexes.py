@@ -1,9 +1,6 @@
-"""Indexes the statistics need to stay under 300 ms a figure at a million bookings (migration
-0011). Declared here, beside the queries they serve, on the other domains' tables.
+"""Indexes the statistics need to stay under 300 ms a figure at a million bookings (migrations
+0011, 0012). Declared here, beside the queries they serve, on the other domains' tables.
 
-- booking (session_id, status, category, place_id, party_size): the per-session, per-status
-  counts are read from this index alone, in its order (no booking row is touched: a booking
-  row carries three ciphertexts and is ten times the size);
 - reception_place (session_id, walk_in): bookable places and walk-in places per session;
 - booking (id_hash, created_at) and eval_matter (petitioner_id_hash, created_at): whether an
   evaluated matter's petitioner came back within the 息诉息访 window, one range probe each;
@@ -14,8 +11,6 @@ from sqlalchemy import Index
 from portal.evaluation.interface import Matter
 from portal.reception.models import Booking, Place
 
-BOOKING_STATS = Index("ix_booking_stats", Booking.session_id, Booking.status, Booking.category,
-                      Booking.place_id, Booking.party_size)
 PLACE_WALK_IN = Index("ix_reception_place_session_id_walk_in", Place.session_id, Place.walk_in)
 BOOKING_RETURNS = Index("ix_booking_id_hash_created_at", Booking.id_hash, Booking.created_at)
 MATTER_RETURNS = Index("ix_eval_matter_petitioner_id_hash_created_at", Matter.petitioner_id_hash,

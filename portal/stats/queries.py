@@ -24,31 +24,31 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import (
-    Integer,
     and_,
     case,
     false,
     func,
-    literal,
     literal_column,
     or_,
     select,
     text,
-    true,
-    union_all,
 )
 
 from portal.casework.models import HandOver, HandOverRating, ReceptionRecord, Unit
 from portal.extensions import db
 from portal.reception.models import Booking, Leader, Place, ReceptionSession
-from portal.stats import indexes  # noqa: F401 - the indexes these statements need
+from portal.stats import (
+    indexes,  # noqa: F401 - the indexes these statements need
+    tally,
+)
 from portal.stats import statuses as st
 from portal.stats.periods import Period
 from portal.stats.sql import month_key, week_index
+from portal.stats.tally import ReceptionTally
 
-S, P, B = ReceptionSession, Place, Booking
+S, P, B, T = ReceptionSession, Place, Booking, ReceptionTally
 SESSION_MEASURES = ("sessions", "places")
-BOOKING_MEASURES = ("bookings", "taken", "cancelled", "attended", "no_show", "walk_ins", "people")
+BOOKING_MEASURES = tally.MEASURES  # bookings, taken, cancelled, attended, no_show, walk_ins, people
 RECEPTION_MEASURES = SESSION_MEASURES + BOOKING_MEASURES
 HANDOVER_MEASURES = ("opened", "concluded", "on_time")
 RATING_MEASURES = (*st.RATING_CHOICES, "rated")
@@ -78,55 +78,14 @@ def held(first: date, last: date, today: date):
     return and_(S.status == st.SESSION_PUBLISHED, _within(S.day, first, min(last, today)))
 
 
-def _per_status(where, by_category: bool):
-    """Bookings with a place, counted per session (or category) and status, two ways: all of
-    them (``walk`` 0, read from one covering index in its order, so SQLite groups as it
-    scans), and those on walk-in places (``walk`` 1, a tenth of the places). Online figures
-    are the difference: no booking row is read for the first, nor any place."""
-    held_ids = select(S.id).where(where)
-    key_all = B.category if by_category else B.session_id
-    key_walk = B.category if by_category else P.session_id
-    everyone = (select(key_all.label("key"), B.status.label("status"), func.count().label("n"),
-                       func.sum(B.party_size).label("people"), literal(0, Integer).label("walk"))
-                .where(B.session_id.in_(held_ids), B.place_id.is_not(None))
-                .group_by(key_all, B.status))
-    walk_ins = (select(key_walk.label("key"), B.status.label("status"), func.count().label("n"),
-                       literal(0, Integer).label("people"), literal(1, Integer).label("walk"))
-                .select_from(P).join(B, B.place_id == P.id)
-                .where(P.walk_in == true(), P.session_id.in_(held_ids))
-                .group_by(key_walk, B.status))
-    return union_all(everyone, walk_ins).subquery("per_status")
-
-
-def _booking_sums(u) -> list:
-    def total(condition, walk: int):
-        return func.coalesce(func.sum(case((and_(u.c.walk == walk, condition), u.c.n),
-                                           else_=0)), 0)
-
-    def online(condition):
-        return total(condition, 0) - total(condition, 1)
-
-    checked_in = u.c.status == st.BOOKING_CHECKED_IN
-    return [
-        online(true()).label("bookings"),
-        online(u.c.status.in_(st.BOOKING_HOLDING)).label("taken"),
-        online(u.c.status == st.BOOKING_CANCELLED).label("cancelled"),
-        online(checked_in).label("attended"),
-        online(u.c.status == st.BOOKING_NO_SHOW).label("no_show"),
-        total(checked_in, 1).label("walk_ins"),
-        func.coalesce(func.sum(case((and_(u.c.walk == 0, checked_in), u.c.people), else_=0)),
-                      0).label("people"),
-    ]
-
-
-def _bookings_by(key_of, where, by_category: bool = False):
-    """The booking figures grouped by ``key_of(per_status)``: an expression on the session
-    (joined), or the category itself."""
-    u = _per_status(where, by_category)
-    stmt = select(key_of(u).label("k"), *_booking_sums(u)).select_from(u)
-    if not by_category:
-        stmt = stmt.join(S, S.id == u.c.key)
-    return stmt.group_by(KEY)
+def _bookings_by(key_of, where):
+    """The booking figures of the held sessions (``where``) grouped by ``key_of()``: an
+    expression on the session, or the tally's category. Read from ``reception_tally`` (a
+    row per session and category, kept by the database), never from the bookings."""
+    return (select(key_of().label("k"),
+                   *[func.coalesce(func.sum(T.__table__.c[m]), 0).label(m)
+                     for m in BOOKING_MEASURES])
+            .select_from(T).join(S, S.id == T.session_id).where(where).group_by(KEY))
 
 
 def _reception_by(key_of, where) -> select:
@@ -140,7 +99,7 @@ def _reception_by(key_of, where) -> select:
                        func.coalesce(func.sum(places.c.n), 0).label("places"))
                 .select_from(S).outerjoin(places, places.c.session_id == S.id)
                 .where(where).group_by(KEY).subquery("held_sessions"))
-    bookings = _bookings_by(lambda _u: key_of(), where).subquery("held_bookings")
+    bookings = _bookings_by(key_of, where).subquery("held_bookings")
     return (select(sessions.c.k, sessions.c.sessions, sessions.c.places,
                    *[func.coalesce(bookings.c[m], 0).label(m) for m in BOOKING_MEASURES])
             .select_from(sessions).outerjoin(bookings, bookings.c.k == sessions.c.k))
@@ -185,8 +144,7 @@ def reception_by_month(first: date, last: date, today: date) -> dict[int, dict[s
 
 
 def bookings_by_category(period: Period, today: date) -> list[tuple[str, dict[str, int]]]:
-    sub = _bookings_by(lambda u: u.c.key, held(period.start, period.end, today),
-                       by_category=True).subquery()
+    sub = _bookings_by(lambda: T.category, held(period.start, period.end, today)).subquery()
     stmt = select(sub).order_by(sub.c.bookings.desc(), sub.c.k)
     return [(row["k"], _figures(row, BOOKING_MEASURES))
             for row in db.session.execute(stmt).mappings()]
