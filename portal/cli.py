@@ -117,3 +117,14 @@ def offers_expire():
     lapsed = lapse_offers(calendar.now())
     db.session.commit()
     click.echo(f"lapsed {lapsed} offers")
+
+
+@reception_group.command("recount-tally")
+def recount_tally():
+    """Recount the statistics' reception tally from the bookings. Database triggers keep it;
+    this is for after restoring some tables only, or to check it (differed should be 0)."""
+    from portal.stats.tally import rebuild
+
+    rows, differed = rebuild()
+    db.session.commit()
+    click.echo(f"recounted {rows} rows; {differed} differed from what was kept")

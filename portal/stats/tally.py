@@ -24,7 +24,7 @@ mode on SQLite recreates a table without its triggers: a later migration that al
 """
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, delete, text
+from sqlalchemy import ForeignKey, String, delete, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -87,8 +87,18 @@ def add(*parts: str) -> str:
             + ", ".join(f"{m} = reception_tally.{m} + excluded.{m}" for m in MEASURES))
 
 
-def rebuild() -> None:
-    """Recount the tally from the bookings, in the caller's transaction."""
+def _rows() -> dict[tuple[int, str], tuple[int, ...]]:
+    found = db.session.execute(select(ReceptionTally.session_id, ReceptionTally.category,
+                                      *[ReceptionTally.__table__.c[m] for m in MEASURES]))
+    return {(row[0], row[1]): tuple(row[2:]) for row in found if any(row[2:])}
+
+
+def rebuild() -> tuple[int, int]:
+    """Recount the tally from the bookings, in the caller's transaction. Returns (rows, rows
+    that differed from what was kept) — the second should be 0."""
+    kept = _rows()
     db.session.execute(delete(ReceptionTally))
     db.session.execute(text(add(contribution(
         "booking b JOIN reception_place p ON p.id = b.place_id"))))
+    counted = _rows()
+    return len(counted), sum(kept.get(key) != counted.get(key) for key in kept.keys() | counted)

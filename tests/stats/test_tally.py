@@ -101,9 +101,19 @@ def test_a_rebuild_gives_what_the_triggers_kept(app):
     services.cancel_booking(booked[1], "改期", calendar.now())
     db.session.commit()
     kept = stored()
-    tally.rebuild()
+    assert tally.rebuild() == (1, 0)
     db.session.commit()
     assert stored() == kept and kept
+
+
+def test_the_recount_command_repairs_and_reports_a_tally_gone_wrong(app, runner):
+    session, _booked = factories.full_session(places=3)
+    db.session.execute(text("UPDATE reception_tally SET bookings = 7, people = 2"))
+    db.session.commit()
+    result = runner.invoke(args=["reception", "recount-tally"])
+    assert result.exit_code == 0
+    assert "recounted 1 rows; 1 differed" in result.output
+    assert sums(session.id) == {LAND: figures(bookings=3, taken=3)}
 
 
 def test_concurrent_bookings_and_cancellations_keep_exact_sums(app, tmp_path):
