@@ -1,4 +1,4 @@
-"""The reception tally recomputed in Python from the bookings and their places — independent
+"""The reception tally recomputed in Python from the places and the bookings — independent
 of the SQL the triggers run — and an autouse check that the stored tally agrees with it after
 every test of the directories whose conftest imports ``tally_agrees`` (reception, casework,
 statistics: every way a booking is made or changes)."""
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.reception.models import PLACE_HOLDING, Booking, Place
-from portal.stats.tally import MEASURES, ReceptionTally
+from portal.stats.tally import MEASURES, SESSION_ROW, ReceptionTally
 
 
 def _contribution(status: str, walk_in: bool, party_size: int) -> dict[str, int]:
@@ -27,6 +27,8 @@ def _contribution(status: str, walk_in: bool, party_size: int) -> dict[str, int]
 def expected() -> dict[tuple[int, str], dict[str, int]]:
     walk_in = dict(db.session.execute(select(Place.id, Place.walk_in)).all())
     sums: dict = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    for session_id, walk in db.session.execute(select(Place.session_id, Place.walk_in)):
+        sums[(session_id, SESSION_ROW)]["places"] += not walk  # bookable places
     rows = db.session.execute(select(Booking.session_id, Booking.category, Booking.place_id,
                                      Booking.status, Booking.party_size))
     for session_id, category, place_id, status, party_size in rows:

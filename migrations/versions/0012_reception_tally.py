@@ -1,60 +1,69 @@
-"""reception tally: booking figures per session and category, kept by triggers on booking
+"""reception tally: reception figures per session and category, kept by triggers
 
 Revision ID: 0012_reception_tally
 Revises: 0011_stats_indexes
 
-See portal/stats/tally.py. SQLite has row triggers only; PostgreSQL gets statement triggers
-with transition tables, so a bulk UPDATE (a session's bookings cancelled at once) or a COPY
-adds its sums once, grouped, in key order.
+See portal/stats/tally.py. Triggers on booking (its contribution to the sums) and on
+reception_place (the session's bookable places). SQLite has row triggers only; PostgreSQL gets
+statement triggers with transition tables, so a bulk UPDATE (a session's bookings cancelled at
+once) or a COPY adds its sums once, grouped, in key order.
 """
 import sqlalchemy as sa
 from alembic import op
 
-from portal.stats.tally import MEASURES, add, contribution
+from portal.stats.tally import MEASURES, add, contribution, place_contribution
 
 revision = "0012_reception_tally"
 down_revision = "0011_stats_indexes"
 branch_labels = None
 depends_on = None
 
-COLUMNS = "session_id, place_id, category, status, party_size"
+BOOKING_COLUMNS = "session_id, place_id, category, status, party_size"
+PLACE_COLUMNS = "session_id, walk_in"
+TRIGGERS = {"booking": ("booking_tally_insert", "booking_tally_update", "booking_tally_delete"),
+            "reception_place": ("place_tally_insert", "place_tally_update", "place_tally_delete")}
 
 
-def _sqlite_place(row: str) -> str:
-    return f"reception_place p WHERE p.id = {row}.place_id"
+def _booking(row: str, sign: str = "") -> str:  # SQLite: NEW or OLD, and its place
+    return contribution(f"reception_place p WHERE p.id = {row}.place_id", row, sign)
 
 
-def _pg_rows(table: str) -> str:
-    return f"{table} b JOIN reception_place p ON p.id = b.place_id"
+def _place(row: str, sign: str = "") -> str:  # SQLite: NEW or OLD, if its session is there
+    return place_contribution(f"reception_session s WHERE s.id = {row}.session_id", row, sign)
 
 
-SQLITE = (
-    "CREATE TRIGGER booking_tally_insert AFTER INSERT ON booking BEGIN "
-    f"{add(contribution(_sqlite_place('NEW'), 'NEW'))}; END",
-    f"CREATE TRIGGER booking_tally_update AFTER UPDATE OF {COLUMNS} ON booking BEGIN "
-    f"{add(contribution(_sqlite_place('OLD'), 'OLD', '-'), contribution(_sqlite_place('NEW'), 'NEW'))};"
-    " END",
-    "CREATE TRIGGER booking_tally_delete AFTER DELETE ON booking BEGIN "
-    f"{add(contribution(_sqlite_place('OLD'), 'OLD', '-'))}; END",
-)
+def _sqlite(table: str, columns: str, part) -> tuple[str, ...]:
+    insert, update, delete = TRIGGERS[table]
+    return (f"CREATE TRIGGER {insert} AFTER INSERT ON {table} BEGIN {add(part('NEW'))}; END",
+            f"CREATE TRIGGER {update} AFTER UPDATE OF {columns} ON {table} BEGIN "
+            f"{add(part('OLD', '-'), part('NEW'))}; END",
+            f"CREATE TRIGGER {delete} AFTER DELETE ON {table} BEGIN "
+            f"{add(part('OLD', '-'))}; END")
 
-POSTGRESQL = (
-    "CREATE FUNCTION booking_tally() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    "IF TG_OP = 'INSERT' THEN "
-    f"{add(contribution(_pg_rows('new_rows')))}; "
-    "ELSIF TG_OP = 'UPDATE' THEN "
-    f"{add(contribution(_pg_rows('old_rows'), sign='-'), contribution(_pg_rows('new_rows')))}; "
-    "ELSE "
-    f"{add(contribution(_pg_rows('old_rows'), sign='-'))}; "
-    "END IF; RETURN NULL; END $$",
-    "CREATE TRIGGER booking_tally_insert AFTER INSERT ON booking "
-    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION booking_tally()",
-    "CREATE TRIGGER booking_tally_update AFTER UPDATE ON booking "
-    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
-    "FOR EACH STATEMENT EXECUTE FUNCTION booking_tally()",
-    "CREATE TRIGGER booking_tally_delete AFTER DELETE ON booking "
-    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION booking_tally()",
-)
+
+def _booking_rows(name: str) -> str:
+    return f"{name} b JOIN reception_place p ON p.id = b.place_id"
+
+
+def _place_rows(name: str) -> str:
+    return f"{name} p JOIN reception_session s ON s.id = p.session_id"
+
+
+def _postgresql(table: str, function: str, part, rows) -> tuple[str, ...]:
+    insert, update, delete = TRIGGERS[table]
+    body = (f"IF TG_OP = 'INSERT' THEN {add(part(rows('new_rows')))}; "
+            f"ELSIF TG_OP = 'UPDATE' THEN "
+            f"{add(part(rows('old_rows'), sign='-'), part(rows('new_rows')))}; "
+            f"ELSE {add(part(rows('old_rows'), sign='-'))}; END IF;")
+    run = f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+    return (f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"{body} RETURN NULL; END $$",
+            f"CREATE TRIGGER {insert} AFTER INSERT ON {table} "
+            f"REFERENCING NEW TABLE AS new_rows {run}",
+            f"CREATE TRIGGER {update} AFTER UPDATE ON {table} "
+            f"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows {run}",
+            f"CREATE TRIGGER {delete} AFTER DELETE ON {table} "
+            f"REFERENCING OLD TABLE AS old_rows {run}")
 
 
 def upgrade():
@@ -67,10 +76,19 @@ def upgrade():
                                 name=op.f("fk_reception_tally_session_id_reception_session")),
         sa.PrimaryKeyConstraint("session_id", "category", name=op.f("pk_reception_tally")),
     )
-    dialect = op.get_bind().dialect.name
-    for statement in POSTGRESQL if dialect == "postgresql" else SQLITE:
+    if op.get_bind().dialect.name == "postgresql":
+        statements = (*_postgresql("booking", "booking_tally", contribution, _booking_rows),
+                      *_postgresql("reception_place", "place_tally", place_contribution,
+                                   _place_rows))
+    else:
+        statements = (*_sqlite("booking", BOOKING_COLUMNS, _booking),
+                      *_sqlite("reception_place", PLACE_COLUMNS, _place))
+    for statement in statements:
         op.execute(statement)
-    op.execute(add(contribution("booking b JOIN reception_place p ON p.id = b.place_id")))
+    op.execute(add(contribution(_booking_rows("booking")),
+                   place_contribution(_place_rows("reception_place"))))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ANALYZE reception_tally")  # the planner's first look, before autovacuum's
     # The figures no longer count bookings: the index 0011 made for that only slows writes.
     op.drop_index("ix_booking_stats", table_name="booking")
 
@@ -78,9 +96,11 @@ def upgrade():
 def downgrade():
     op.create_index("ix_booking_stats", "booking",
                     ["session_id", "status", "category", "place_id", "party_size"])
-    for name in ("booking_tally_insert", "booking_tally_update", "booking_tally_delete"):
-        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (
-            " ON booking" if op.get_bind().dialect.name == "postgresql" else ""))
-    if op.get_bind().dialect.name == "postgresql":
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for table, names in TRIGGERS.items():
+        for name in names:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgresql else ""))
+    if postgresql:
         op.execute("DROP FUNCTION IF EXISTS booking_tally()")
+        op.execute("DROP FUNCTION IF EXISTS place_tally()")
     op.drop_table("reception_tally")

@@ -1,7 +1,8 @@
 """Indexes the statistics need to stay under 300 ms a figure at a million bookings (migrations
 0011, 0012). Declared here, beside the queries they serve, on the other domains' tables.
 
-- reception_place (session_id, walk_in): bookable places and walk-in places per session;
+- reception_place (session_id, walk_in): a session's walk-in places (the desk), and the
+  place triggers' probes (migration 0012);
 - booking (id_hash, created_at) and eval_matter (petitioner_id_hash, created_at): whether an
   evaluated matter's petitioner came back within the 息诉息访 window, one range probe each;
 - eval_matter (result_published_on): the matters whose result was published in a period.

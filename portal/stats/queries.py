@@ -26,7 +26,6 @@ from datetime import date
 from sqlalchemy import (
     and_,
     case,
-    false,
     func,
     literal_column,
     or_,
@@ -36,7 +35,7 @@ from sqlalchemy import (
 
 from portal.casework.models import HandOver, HandOverRating, ReceptionRecord, Unit
 from portal.extensions import db
-from portal.reception.models import Booking, Leader, Place, ReceptionSession
+from portal.reception.models import Booking, Leader, ReceptionSession
 from portal.stats import (
     indexes,  # noqa: F401 - the indexes these statements need
     tally,
@@ -46,9 +45,9 @@ from portal.stats.periods import Period
 from portal.stats.sql import month_key, week_index
 from portal.stats.tally import ReceptionTally
 
-S, P, B, T = ReceptionSession, Place, Booking, ReceptionTally
+S, B, T = ReceptionSession, Booking, ReceptionTally
 SESSION_MEASURES = ("sessions", "places")
-BOOKING_MEASURES = tally.MEASURES  # bookings, taken, cancelled, attended, no_show, walk_ins, people
+BOOKING_MEASURES = tally.BOOKING_MEASURES  # bookings, taken, cancelled, attended, no_show, ...
 RECEPTION_MEASURES = SESSION_MEASURES + BOOKING_MEASURES
 HANDOVER_MEASURES = ("opened", "concluded", "on_time")
 RATING_MEASURES = (*st.RATING_CHOICES, "rated")
@@ -78,31 +77,25 @@ def held(first: date, last: date, today: date):
     return and_(S.status == st.SESSION_PUBLISHED, _within(S.day, first, min(last, today)))
 
 
-def _bookings_by(key_of, where):
-    """The booking figures of the held sessions (``where``) grouped by ``key_of()``: an
-    expression on the session, or the tally's category. Read from ``reception_tally`` (a
-    row per session and category, kept by the database), never from the bookings."""
+def _sums_by(key_of, where, measures=tally.MEASURES):
+    """The tally's sums for the held sessions (``where``) grouped by ``key_of()``: an
+    expression on the session, or the tally's category. Read from ``reception_tally`` (rows
+    per session and category, kept by the database), never from the bookings or places."""
     return (select(key_of().label("k"),
-                   *[func.coalesce(func.sum(T.__table__.c[m]), 0).label(m)
-                     for m in BOOKING_MEASURES])
+                   *[func.coalesce(func.sum(T.__table__.c[m]), 0).label(m) for m in measures])
             .select_from(T).join(S, S.id == T.session_id).where(where).group_by(KEY))
 
 
 def _reception_by(key_of, where) -> select:
-    """Sessions and bookable places, and the booking sums, grouped by ``key_of()`` (an
+    """Sessions, and the tally's sums (places and bookings), grouped by ``key_of()`` (an
     expression on ReceptionSession): two grouped subqueries joined on the key (a key with
-    sessions but no bookings keeps its zeros)."""
-    places = (select(P.session_id, func.count().label("n"))
-              .where(P.walk_in == false(), P.session_id.in_(select(S.id).where(where)))
-              .group_by(P.session_id).subquery("bookable"))
-    sessions = (select(key_of().label("k"), func.count(S.id).label("sessions"),
-                       func.coalesce(func.sum(places.c.n), 0).label("places"))
-                .select_from(S).outerjoin(places, places.c.session_id == S.id)
+    sessions but nothing in the tally keeps its zeros)."""
+    sessions = (select(key_of().label("k"), func.count(S.id).label("sessions"))
                 .where(where).group_by(KEY).subquery("held_sessions"))
-    bookings = _bookings_by(key_of, where).subquery("held_bookings")
-    return (select(sessions.c.k, sessions.c.sessions, sessions.c.places,
-                   *[func.coalesce(bookings.c[m], 0).label(m) for m in BOOKING_MEASURES])
-            .select_from(sessions).outerjoin(bookings, bookings.c.k == sessions.c.k))
+    sums = _sums_by(key_of, where).subquery("held_sums")
+    return (select(sessions.c.k, sessions.c.sessions,
+                   *[func.coalesce(sums.c[m], 0).label(m) for m in tally.MEASURES])
+            .select_from(sessions).outerjoin(sums, sums.c.k == sessions.c.k))
 
 
 def _figures(row, measures) -> dict[str, int]:
@@ -144,7 +137,9 @@ def reception_by_month(first: date, last: date, today: date) -> dict[int, dict[s
 
 
 def bookings_by_category(period: Period, today: date) -> list[tuple[str, dict[str, int]]]:
-    sub = _bookings_by(lambda: T.category, held(period.start, period.end, today)).subquery()
+    sub = _sums_by(lambda: T.category, and_(held(period.start, period.end, today),
+                                            T.category != tally.SESSION_ROW),
+                   BOOKING_MEASURES).subquery()
     stmt = select(sub).order_by(sub.c.bookings.desc(), sub.c.k)
     return [(row["k"], _figures(row, BOOKING_MEASURES))
             for row in db.session.execute(stmt).mappings()]

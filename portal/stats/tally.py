@@ -1,4 +1,4 @@
-"""The reception tally: the booking figures per session and category, kept by the database.
+"""The reception tally: the reception figures per session and category, kept by the database.
 
 Counting bookings row by row for a year of reception days reads a quarter of a million rows
 (measured: 0.3–1 s a figure at a million bookings). ``reception_tally`` holds, for each
@@ -8,6 +8,10 @@ category, party size or session changes, and take it away when it is deleted. Ev
 the services, ``fire_where``'s bulk updates, the bulk seeding — keeps it right without knowing
 it exists, in the writer's own transaction. On PostgreSQL the row's lock serialises concurrent
 writers of one session and category until they commit.
+
+Each session's own row (category ``SESSION_ROW``, empty) holds ``places``: its bookable (not
+walk-in) places, kept by triggers on ``reception_place``; no booking touches that row, so
+concurrent bookings of a session never wait for one another on it.
 
 A booking *contributes* only once it has a place (a waiting-list entry never offered one does
 not count), and its place says whether it came online or at the desk (walk-in):
@@ -42,7 +46,9 @@ CONTRIBUTION = {
     "walk_ins": "CASE WHEN p.walk_in AND b.status = 'checked_in' THEN 1 ELSE 0 END",
     "people": "CASE WHEN b.status = 'checked_in' THEN b.party_size ELSE 0 END",
 }
-MEASURES = tuple(CONTRIBUTION)
+BOOKING_MEASURES = tuple(CONTRIBUTION)
+MEASURES = ("places", *BOOKING_MEASURES)
+SESSION_ROW = ""  # the category of a session's own row
 
 
 class ReceptionTally(db.Model):
@@ -55,6 +61,7 @@ class ReceptionTally(db.Model):
     session_id: Mapped[int] = mapped_column(
         ForeignKey("reception_session.id", ondelete="CASCADE"), primary_key=True)
     category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    places: Mapped[int] = mapped_column(default=0)
     bookings: Mapped[int] = mapped_column(default=0)
     taken: Mapped[int] = mapped_column(default=0)
     cancelled: Mapped[int] = mapped_column(default=0)
@@ -69,7 +76,16 @@ def contribution(source: str, row: str = "b", sign: str = "") -> str:
     ``source``: a FROM clause naming the booking ``row`` and its place ``p``."""
     values = ", ".join(f"{sign}({sql.replace('b.', row + '.')}) AS {m}"
                        for m, sql in CONTRIBUTION.items())
-    return (f"SELECT {row}.session_id AS session_id, {row}.category AS category, {values} "
+    return (f"SELECT {row}.session_id AS session_id, {row}.category AS category, "
+            f"0 AS places, {values} FROM {source}")
+
+
+def place_contribution(source: str, row: str = "p", sign: str = "") -> str:
+    """The same for each place ``row`` of ``source`` (a FROM clause naming it and its session
+    ``s``, so a place deleted with its session adds nothing): one bookable place or none."""
+    zeros = ", ".join(f"0 AS {m}" for m in BOOKING_MEASURES)
+    return (f"SELECT {row}.session_id AS session_id, '{SESSION_ROW}' AS category, "
+            f"{sign}(CASE WHEN {row}.walk_in THEN 0 ELSE 1 END) AS places, {zeros} "
             f"FROM {source}")
 
 
@@ -98,7 +114,8 @@ def rebuild() -> tuple[int, int]:
     that differed from what was kept) — the second should be 0."""
     kept = _rows()
     db.session.execute(delete(ReceptionTally))
-    db.session.execute(text(add(contribution(
-        "booking b JOIN reception_place p ON p.id = b.place_id"))))
+    db.session.execute(text(add(
+        contribution("booking b JOIN reception_place p ON p.id = b.place_id"),
+        place_contribution("reception_place p JOIN reception_session s ON s.id = p.session_id"))))
     counted = _rows()
     return len(counted), sum(kept.get(key) != counted.get(key) for key in kept.keys() | counted)

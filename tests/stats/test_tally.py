@@ -14,7 +14,7 @@ from portal.notify.models import OutboxMessage
 from portal.reception import desk, management, services
 from portal.reception.models import Booking
 from portal.stats import tally
-from portal.stats.tally import MEASURES
+from portal.stats.tally import MEASURES, SESSION_ROW
 from tests import factories
 from tests.conftest import FIXED_NOW
 from tests.factories import STAFF
@@ -26,7 +26,13 @@ RECEPTION_DAY = datetime(2026, 11, 23, 9, 30, tzinfo=calendar.TZ)
 
 
 def sums(session_id: int) -> dict[str, dict[str, int]]:
-    return {category: value for (sid, category), value in stored().items() if sid == session_id}
+    """The session's booking sums by category (its own row, holding places, apart)."""
+    return {category: value for (sid, category), value in stored().items()
+            if sid == session_id and category != SESSION_ROW}
+
+
+def places(session_id: int) -> int:
+    return stored().get((session_id, SESSION_ROW), {}).get("places", 0)
 
 
 def figures(**given) -> dict[str, int]:
@@ -41,10 +47,31 @@ def test_the_triggers_are_in_the_database(app):
         found = db.session.scalars(text(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'booking'"))
     assert {"booking_tally_insert", "booking_tally_update", "booking_tally_delete"} <= set(found)
+    if db.engine.dialect.name == "postgresql":
+        found = db.session.scalars(text(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'reception_place'::regclass"))
+    else:
+        found = db.session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                        "AND tbl_name = 'reception_place'"))
+    assert {"place_tally_insert", "place_tally_update", "place_tally_delete"} <= set(found)
+
+
+def test_a_session_row_counts_its_bookable_places_as_they_change(app):
+    session = factories.session(end=time(11, 0), walk_ins=2)  # 6 bookable + 2 walk-in places
+    assert places(session.id) == 6
+    management.update_session(session, management.SessionPlan(
+        leader_id=session.leader_id, first_day=session.day, start_time=time(9, 0),
+        end_time=time(10, 0), place=session.place, slot_minutes=20, publish=True,
+        walk_in_places=2), STAFF, calendar.now())
+    db.session.commit()
+    assert places(session.id) == 3
+    desk.set_walk_in_places(session, 4, STAFF, calendar.now())  # walk-in places are not offered
+    db.session.commit()
+    assert places(session.id) == 3
 
 
 def test_each_change_moves_a_booking_between_the_sums(app, clock):
-    session = factories.session(end=time(11, 0), walk_ins=2)  # 3 bookable + 2 walk-in places
+    session = factories.session(end=time(11, 0), walk_ins=2)  # 6 bookable + 2 walk-in places
     first = factories.book(session, category=LAND, party_size=2)
     factories.book(session, category=TITLE)
     third = factories.book(session, category=LAND)
@@ -101,19 +128,19 @@ def test_a_rebuild_gives_what_the_triggers_kept(app):
     services.cancel_booking(booked[1], "改期", calendar.now())
     db.session.commit()
     kept = stored()
-    assert tally.rebuild() == (1, 0)
+    assert tally.rebuild() == (2, 0)  # the session's row and its one category
     db.session.commit()
     assert stored() == kept and kept
 
 
 def test_the_recount_command_repairs_and_reports_a_tally_gone_wrong(app, runner):
     session, _booked = factories.full_session(places=3)
-    db.session.execute(text("UPDATE reception_tally SET bookings = 7, people = 2"))
+    db.session.execute(text("UPDATE reception_tally SET places = 9, bookings = 7, people = 2"))
     db.session.commit()
     result = runner.invoke(args=["reception", "recount-tally"])
     assert result.exit_code == 0
-    assert "recounted 1 rows; 1 differed" in result.output
-    assert sums(session.id) == {LAND: figures(bookings=3, taken=3)}
+    assert "recounted 2 rows; 2 differed" in result.output
+    assert sums(session.id) == {LAND: figures(bookings=3, taken=3)} and places(session.id) == 3
 
 
 def test_concurrent_bookings_and_cancellations_keep_exact_sums(app, tmp_path):
