@@ -11,18 +11,17 @@ Definitions (README, "Statistics and transparency"):
   window (the setting, counted from the day after publication) is over by yesterday are
   *observed*; an observed matter is *settled* when its petitioner (by keyed ID hash) made no
   booking (of any kind) and no new matter was registered for them within the window;
-  息诉息访率 = settled / observed.
+  息诉息访率 = settled / observed. (Read from ``eval_matter.petitioner_returned_at``, the
+  first such booking or matter from the day after publication on, which triggers keep.)
 """
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, func, or_, select
 
 from portal.evaluation.interface import Application, FollowUp, Hearing, Matter, Poll
 from portal.extensions import db
-from portal.reception.models import Booking
 from portal.stats import statuses as st
 from portal.stats.periods import Period
 from portal.stats.queries import KEY, count_if
@@ -67,29 +66,25 @@ def _followups_done(period: Period):
         FollowUp.status == st.FOLLOWUP_DONE, FollowUp.done_at >= start, FollowUp.done_at < end))
 
 
-def _came_back(window: int):
-    """The petitioner of ``Matter`` booked, or had a new matter registered, within the window:
-    from 00:00 (China) the day after the result was published, for ``window`` days. The bounds
-    are moments, so the (keyed hash, created_at) indexes answer each probe."""
-    since = china_midnight(Matter.result_published_on, 1)
-    until = china_midnight(Matter.result_published_on, window + 1)
-    booked = exists().where(Booking.id_hash == Matter.petitioner_id_hash,
-                            Booking.created_at >= since, Booking.created_at < until)
-    other = aliased(Matter)
-    petitioned = exists().where(
-        other.petitioner_id_hash == Matter.petitioner_id_hash, other.id != Matter.id,
-        other.created_at >= since, other.created_at < until)
-    return booked | petitioned
+def _stayed(window: int):
+    """The petitioner of ``Matter`` neither booked nor had a new matter registered within the
+    window: from 00:00 (China) the day after the result was published, for ``window`` days.
+    ``petitioner_returned_at`` is the first such moment from that 00:00 on, with no end (kept
+    by database triggers, migration 0012), so any window is read from it."""
+    returned = Matter.petitioner_returned_at
+    return or_(returned.is_(None), returned >= china_midnight(Matter.result_published_on,
+                                                              window + 1))
 
 
 def _settled(period: Period, today: date, window: int) -> list:
+    """From the (result_published_on, petitioner_returned_at) index alone."""
     published = and_(Matter.result_published_on >= period.start,
                      Matter.result_published_on <= period.end)
     observed = and_(published, add_days(Matter.result_published_on, window) < today)
     base = select().select_from(Matter)
     return [_scalar(base.add_columns(count_if(published)).where(published)),
             _scalar(base.add_columns(count_if(observed)).where(observed)),
-            _scalar(base.add_columns(count_if(observed)).where(observed, ~_came_back(window)))]
+            _scalar(base.add_columns(count_if(observed)).where(observed, _stayed(window)))]
 
 
 def _evaluation_columns(period: Period, today: date, window: int, suffix: str) -> list:

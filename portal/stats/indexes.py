@@ -1,13 +1,16 @@
-"""Indexes the statistics need to stay under 300 ms a figure at a million bookings (migration
-0011). Declared here, beside the queries they serve, on the other domains' tables.
+"""Indexes the statistics need to stay under 300 ms a figure at a million bookings (migrations
+0011 and 0012). Declared here, beside the queries they serve, on the other domains' tables.
 
 - booking (session_id, status, category, place_id, party_size): the per-session, per-status
   counts are read from this index alone, in its order (no booking row is touched: a booking
   row carries three ciphertexts and is ten times the size);
 - reception_place (session_id, walk_in): bookable places and walk-in places per session;
-- booking (id_hash, created_at) and eval_matter (petitioner_id_hash, created_at): whether an
-  evaluated matter's petitioner came back within the 息诉息访 window, one range probe each;
-- eval_matter (result_published_on): the matters whose result was published in a period.
+- booking (id_hash, created_at) and eval_matter (petitioner_id_hash, created_at): when an
+  evaluated matter's petitioner first came back (the triggers of migration 0012 that keep
+  ``eval_matter.petitioner_returned_at``), one probe each;
+- eval_matter (result_published_on, petitioner_returned_at): the matters whose result was
+  published in a period and which of them are settled, from the index alone (migration 0012;
+  it replaced 0011's index on result_published_on alone).
 """
 from sqlalchemy import Index
 
@@ -20,4 +23,5 @@ PLACE_WALK_IN = Index("ix_reception_place_session_id_walk_in", Place.session_id,
 BOOKING_RETURNS = Index("ix_booking_id_hash_created_at", Booking.id_hash, Booking.created_at)
 MATTER_RETURNS = Index("ix_eval_matter_petitioner_id_hash_created_at", Matter.petitioner_id_hash,
                        Matter.created_at)
-MATTER_PUBLISHED = Index("ix_eval_matter_result_published_on", Matter.result_published_on)
+MATTER_PUBLISHED = Index("ix_eval_matter_result_published_on_petitioner_returned_at",
+                         Matter.result_published_on, Matter.petitioner_returned_at)
