@@ -12,14 +12,19 @@ from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
 from portal import calendar, privacy
+from portal.demo_volume import bulk_insert
 from portal.evaluation.models import Matter
 from portal.extensions import db
 from portal.reception.models import Booking
+from portal.stats import evaluation_queries
 from portal.stats.periods import Period
 from portal.stats.sql import add_days, china_midnight
 from tests.stats import dataset
 
 CIPHER_TEXT = "事项"
+TODAY = date(2026, 11, 18)  # the suite's fixed clock
+PUBLISHED = date(2026, 7, 1)
+SUMMER = Period(date(2026, 7, 1), date(2026, 9, 30))
 
 
 def came_back(window: int):
@@ -130,3 +135,71 @@ def reception_place():
     leader_obj = dataset.leader("陈立")
     _session, places = dataset.session(leader_obj, date(2026, 3, 2), places=1)
     return places[0]
+
+
+# --- a world of rows the tests add to, by the ORM or in bulk ------------------------------------
+
+class World:
+    """Explicit ids throughout (bulk inserts assign their own; PostgreSQL's sequences are not
+    moved), a place for the bookings to point at."""
+
+    def __init__(self):
+        self.people = People()
+        self.place = reception_place()
+        self.bookings: list[dict] = []
+        self.matters: list[dict] = []
+
+    def booking(self, who: int, moment: datetime, *, bulk: bool = False) -> dict:
+        return self.bookings_in_bulk([(who, moment)])[0] if bulk else self._orm(
+            Booking, self.bookings, booking_row(
+                self.people, self.place, 1000 + len(self.bookings), who, moment))
+
+    def bookings_in_bulk(self, made: list[tuple[int, datetime]]) -> list[dict]:
+        rows = [booking_row(self.people, self.place, 1000 + len(self.bookings) + n, who,
+                                    moment) for n, (who, moment) in enumerate(made)]
+        bulk_insert(Booking, rows)
+        self.bookings += rows
+        return rows
+
+    def matter(self, who: int, created: datetime, published: date | None = PUBLISHED) -> dict:
+        return self._orm(Matter, self.matters, matter_row(
+            self.people, 1 + len(self.matters), who, created, published))
+
+    def matters_in_bulk(self, made: list[tuple[int, datetime, date | None]]) -> list[dict]:
+        rows = [matter_row(self.people, 1 + len(self.matters) + n, who, created, published)
+                for n, (who, created, published) in enumerate(made)]
+        bulk_insert(Matter, rows)
+        self.matters += rows
+        return rows
+
+    @staticmethod
+    def _orm(model, kept: list[dict], row: dict) -> dict:
+        db.session.add(model(**row))
+        db.session.flush()
+        kept.append(row)
+        return row
+
+    def publish(self, matter_id: int, day: date | None) -> None:
+        """As evaluation.results.publish_result sets it (an UPDATE through the ORM)."""
+        db.session.get(Matter, matter_id).result_published_on = day
+        db.session.flush()
+        self.matters[matter_id - 1]["result_published_on"] = day
+
+    def expected(self) -> dict[int, datetime | None]:
+        return {m["id"]: first_return(m, self.bookings, self.matters) for m in self.matters}
+
+
+def figures(window: int, period: Period = SUMMER) -> tuple[int, int, int]:
+    found = evaluation_queries.evaluation_summary(period, TODAY, window)["current"]
+    return found["evaluated"], found["observed"], found["settled"]
+
+
+def assert_agrees(world: World, windows=(7, 30, 90, 91, 365), periods=(SUMMER,)) -> None:
+    """The column holds what Python computes from the rows, and every window's figure and
+    per-matter verdict is the old EXISTS computation's."""
+    assert returned_at() == world.expected()
+    for window in windows:
+        assert column_came_back(window) == reference_came_back(window), window
+        for period in periods:
+            assert figures(window, period) == reference_counts(period, TODAY, window), (
+                window, period)

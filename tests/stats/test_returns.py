@@ -15,17 +15,13 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import delete, inspect, text
 
 from portal import calendar, settings
-from portal.demo_volume import bulk_insert
 from portal.evaluation.models import Matter
 from portal.extensions import db
 from portal.reception.models import Booking
-from portal.stats import evaluation_queries, report
-from portal.stats.periods import Period
+from portal.stats import report
 from tests.stats import returns
 
-TODAY = date(2026, 11, 18)
-PUBLISHED = date(2026, 7, 1)
-SUMMER = Period(date(2026, 7, 1), date(2026, 9, 30))
+PUBLISHED = returns.PUBLISHED
 TRIGGERS = {"eval_matter_returns_booking_insert", "eval_matter_returns_booking_update",
             "eval_matter_returns_booking_delete", "eval_matter_returns_matter_insert",
             "eval_matter_returns_matter_update", "eval_matter_returns_matter_delete"}
@@ -44,67 +40,9 @@ def trigger_names() -> set[str]:
     return set(db.session.scalars(text(query)))
 
 
-class World:
-    """Explicit ids throughout (bulk inserts assign their own; PostgreSQL's sequences are not
-    moved), a place for the bookings to point at."""
-
-    def __init__(self):
-        self.people = returns.People()
-        self.place = returns.reception_place()
-        self.bookings: list[dict] = []
-        self.matters: list[dict] = []
-
-    def booking(self, who: int, moment: datetime, *, bulk: bool = False) -> dict:
-        return self.bookings_in_bulk([(who, moment)])[0] if bulk else self._orm(
-            Booking, self.bookings, returns.booking_row(
-                self.people, self.place, 1000 + len(self.bookings), who, moment))
-
-    def bookings_in_bulk(self, made: list[tuple[int, datetime]]) -> list[dict]:
-        rows = [returns.booking_row(self.people, self.place, 1000 + len(self.bookings) + n, who,
-                                    moment) for n, (who, moment) in enumerate(made)]
-        bulk_insert(Booking, rows)
-        self.bookings += rows
-        return rows
-
-    def matter(self, who: int, created: datetime, published: date | None = PUBLISHED) -> dict:
-        return self._orm(Matter, self.matters, returns.matter_row(
-            self.people, 1 + len(self.matters), who, created, published))
-
-    def matters_in_bulk(self, made: list[tuple[int, datetime, date | None]]) -> list[dict]:
-        rows = [returns.matter_row(self.people, 1 + len(self.matters) + n, who, created, published)
-                for n, (who, created, published) in enumerate(made)]
-        bulk_insert(Matter, rows)
-        self.matters += rows
-        return rows
-
-    @staticmethod
-    def _orm(model, kept: list[dict], row: dict) -> dict:
-        db.session.add(model(**row))
-        db.session.flush()
-        kept.append(row)
-        return row
-
-    def expected(self) -> dict[int, datetime | None]:
-        return {m["id"]: returns.first_return(m, self.bookings, self.matters) for m in self.matters}
-
-
 @pytest.fixture
-def world(app) -> World:
-    return World()
-
-
-def figures(window: int, period: Period = SUMMER) -> tuple[int, int, int]:
-    found = evaluation_queries.evaluation_summary(period, TODAY, window)["current"]
-    return found["evaluated"], found["observed"], found["settled"]
-
-
-def assert_agrees(world: World, windows=(7, 30, 90, 91, 365)) -> None:
-    """The column holds what Python computes from the rows, and every window's figure and
-    per-matter verdict is the old EXISTS computation's."""
-    assert returns.returned_at() == world.expected()
-    for window in windows:
-        assert returns.column_came_back(window) == returns.reference_came_back(window), window
-        assert figures(window) == returns.reference_counts(SUMMER, TODAY, window), window
+def world(app) -> returns.World:
+    return returns.World()
 
 
 def test_the_triggers_exist_after_upgrade(app):
@@ -138,11 +76,11 @@ def test_the_window_bounds_to_the_microsecond(world):
         None, china(date(2026, 7, 2)), china(date(2026, 9, 29), 23, 59, 59, 999999),
         china(date(2026, 9, 30)), china(date(2026, 8, 15), 10), None, None]
     # Settled with 90 days: 21 (booked the day before), 24 (just after), 26 (never came back).
-    assert figures(90) == (6, 6, 3)
-    assert figures(91) == (6, 6, 2)  # 24's booking is within 91 days
-    assert figures(30) == (6, 6, 5)  # only 22 came back within 30 days
-    assert figures(140) == (6, 0, 0)  # 1 Jul + 140 days is 18 Nov: not over by yesterday
-    assert_agrees(world, windows=(1, 30, 90, 91, 139))
+    assert returns.figures(90) == (6, 6, 3)
+    assert returns.figures(91) == (6, 6, 2)  # 24's booking is within 91 days
+    assert returns.figures(30) == (6, 6, 5)  # only 22 came back within 30 days
+    assert returns.figures(140) == (6, 0, 0)  # 1 Jul + 140 days is 18 Nov: not over by yesterday
+    returns.assert_agrees(world, windows=(1, 30, 90, 91, 139))
 
 
 def test_changing_the_window_setting_changes_the_figure_not_the_rows(world):
@@ -152,11 +90,11 @@ def test_changing_the_window_setting_changes_the_figure_not_the_rows(world):
         world.matter(who, china(date(2026, 3, 1), 9))
     db.session.commit()
     before = returns.returned_at()
-    assert figures(report.settled_window()) == (3, 3, 1)  # 90 days: only 21 settled
+    assert returns.figures(report.settled_window()) == (3, 3, 1)  # 90 days: only 21 settled
     assert settings.save({"stats_settled_window_days": "30"}) == {}
     db.session.commit()
     settings.forget_request_copy()
-    assert figures(report.settled_window()) == (3, 3, 2)  # 23 came back on day 62
+    assert returns.figures(report.settled_window()) == (3, 3, 2)  # 23 came back on day 62
     assert returns.returned_at() == before
 
 
@@ -166,11 +104,9 @@ def test_publishing_and_correcting_recompute_the_matter(world):
         world.booking(31, moment)
     world.matter(31, china(date(2026, 3, 1), 9), published=None)
     db.session.commit()
-    matter = db.session.get(Matter, 1)
 
     def publish(day: date | None) -> datetime | None:
-        matter.result_published_on = day  # as evaluation.results.publish_result does
-        world.matters[0]["result_published_on"] = day
+        world.publish(1, day)
         db.session.commit()
         assert returns.returned_at() == world.expected()
         return returns.returned_at()[1]
@@ -195,7 +131,7 @@ def test_a_corrected_id_number_moves_a_matter_between_petitioners(world):
         world.matters[1]["petitioner_id_hash"] = other.petitioner_id_hash
         db.session.commit()
         assert returns.returned_at()[1] == expected
-    assert_agrees(world)
+    returns.assert_agrees(world)
 
 
 def test_deletes_recompute_the_matters_that_held_the_moment(world):
@@ -236,4 +172,4 @@ def test_bulk_inserts_in_any_order(world):
     assert returns.returned_at() == {
         1: china(date(2026, 7, 2)) + TINY, 2: china(date(2026, 7, 5), 10), 3: None, 4: china(
             date(2026, 7, 8), 10), 5: None, 6: None, 7: china(date(2026, 7, 20), 10)}
-    assert_agrees(world)
+    returns.assert_agrees(world)
