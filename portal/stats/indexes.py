@@ -11,13 +11,12 @@
 - eval_matter (result_published_on, petitioner_returned_at): the matters whose result was
   published in a period and which of them are settled, from the index alone (migration 0012;
   it replaced 0011's index on result_published_on alone);
-- eval_poll (hearing_id, status, result) and eval_followup (status, done_at): the rest of the
-  evaluation summary, hearings held with their results and follow-ups done, also from the
-  indexes alone (migration 0012).
+- eval_followup (status, done_at): the follow-ups done in a period, from the index alone
+  (migration 0012).
 """
 from sqlalchemy import Index
 
-from portal.evaluation.interface import FollowUp, Matter, Poll
+from portal.evaluation.interface import FollowUp, Matter
 from portal.reception.models import Booking, Place
 
 BOOKING_STATS = Index("ix_booking_stats", Booking.session_id, Booking.status, Booking.category,
@@ -28,6 +27,4 @@ MATTER_RETURNS = Index("ix_eval_matter_petitioner_id_hash_created_at", Matter.pe
                        Matter.created_at)
 MATTER_PUBLISHED = Index("ix_eval_matter_result_published_on_petitioner_returned_at",
                          Matter.result_published_on, Matter.petitioner_returned_at)
-POLL_RESULTS = Index("ix_eval_poll_hearing_id_status_result", Poll.hearing_id, Poll.status,
-                     Poll.result)
 FOLLOWUPS_DONE = Index("ix_eval_followup_status_done_at", FollowUp.status, FollowUp.done_at)
