@@ -83,6 +83,10 @@ class Matter(db.Model):
     result_published_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # 息诉息访: the petitioner's first booking or other new matter from 00:00 (China) the day
+    # after publication on. Kept by database triggers (migration 0013) whoever writes; never
+    # set here (the value in memory may be stale: statistics read it in SQL).
+    petitioner_returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Encrypted at rest; read (and written) as plain text. The ID number has no such attribute:
     # revealing it is an audited act (``matters.reveal_id_number``).

@@ -11,22 +11,21 @@ Definitions (README, "Statistics and transparency"):
   window (the setting, counted from the day after publication) is over by yesterday are
   *observed*; an observed matter is *settled* when its petitioner (by keyed ID hash) made no
   booking (of any kind) and no new matter was registered for them within the window;
-  息诉息访率 = settled / observed.
+  息诉息访率 = settled / observed. (Read from ``eval_matter.petitioner_returned_at``, the
+  first such booking or matter from the day after publication on, which triggers keep.)
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, func, or_, select, true
 
 from portal.evaluation.interface import Application, FollowUp, Hearing, Matter, Poll
 from portal.extensions import db
-from portal.reception.models import Booking
 from portal.stats import statuses as st
 from portal.stats.periods import Period
 from portal.stats.queries import KEY, count_if
-from portal.stats.sql import add_days, china_midnight, month_key
+from portal.stats.sql import china_midnight, month_key
 
 EVALUATION_MEASURES = ("applications", "accepted", "held", "satisfied", "unsatisfied",
                        "followups_done", "evaluated", "observed", "settled")
@@ -55,10 +54,12 @@ def _held_polls(first: date, last: date):
         .where(Hearing.day >= first, Hearing.day <= last))
 
 
-def _hearings(period: Period, result: str | None):
-    condition = [Poll.result == result] if result else []
-    return _scalar(_held_polls(period.start, period.end).add_columns(func.count(Hearing.id))
-                   .where(*condition))
+def _hearings(period: Period):
+    """held, 满意, 不满意: one walk over the period's hearings (a one-row subquery)."""
+    return _held_polls(period.start, period.end).add_columns(
+        func.count(Hearing.id).label("held"),
+        count_if(Poll.result == st.RESULT_SATISFIED).label("satisfied"),
+        count_if(Poll.result == st.RESULT_UNSATISFIED).label("unsatisfied")).subquery()
 
 
 def _followups_done(period: Period):
@@ -67,43 +68,50 @@ def _followups_done(period: Period):
         FollowUp.status == st.FOLLOWUP_DONE, FollowUp.done_at >= start, FollowUp.done_at < end))
 
 
-def _came_back(window: int):
-    """The petitioner of ``Matter`` booked, or had a new matter registered, within the window:
-    from 00:00 (China) the day after the result was published, for ``window`` days. The bounds
-    are moments, so the (keyed hash, created_at) indexes answer each probe."""
-    since = china_midnight(Matter.result_published_on, 1)
-    until = china_midnight(Matter.result_published_on, window + 1)
-    booked = exists().where(Booking.id_hash == Matter.petitioner_id_hash,
-                            Booking.created_at >= since, Booking.created_at < until)
-    other = aliased(Matter)
-    petitioned = exists().where(
-        other.petitioner_id_hash == Matter.petitioner_id_hash, other.id != Matter.id,
-        other.created_at >= since, other.created_at < until)
-    return booked | petitioned
+def _stayed(window: int):
+    """The petitioner of ``Matter`` neither booked nor had a new matter registered within the
+    window: from 00:00 (China) the day after the result was published, for ``window`` days.
+    ``petitioner_returned_at`` is the first such moment from that 00:00 on, with no end (kept
+    by database triggers, migration 0013), so any window is read from it."""
+    returned = Matter.petitioner_returned_at
+    return or_(returned.is_(None), returned >= china_midnight(Matter.result_published_on,
+                                                              window + 1))
 
 
-def _settled(period: Period, today: date, window: int) -> list:
-    published = and_(Matter.result_published_on >= period.start,
-                     Matter.result_published_on <= period.end)
-    observed = and_(published, add_days(Matter.result_published_on, window) < today)
-    base = select().select_from(Matter)
-    return [_scalar(base.add_columns(count_if(published)).where(published)),
-            _scalar(base.add_columns(count_if(observed)).where(observed)),
-            _scalar(base.add_columns(count_if(observed)).where(observed, ~_came_back(window)))]
+def _settled(period: Period, today: date, window: int):
+    """evaluated, observed, settled: one walk over the (result_published_on,
+    petitioner_returned_at) index (a one-row subquery). Observed: the window is over by
+    yesterday, published + window < today, i.e. published before today - window."""
+    observed = Matter.result_published_on < today - timedelta(days=window)
+    # count(*), not count(id): PostgreSQL's index holds no id, and would read the table.
+    return (select(func.count().label("evaluated"), count_if(observed).label("observed"),
+                   count_if(and_(observed, _stayed(window))).label("settled"))
+            .where(Matter.result_published_on >= period.start,
+                   Matter.result_published_on <= period.end).subquery())
 
 
-def _evaluation_columns(period: Period, today: date, window: int, suffix: str) -> list:
-    values = [_applications(period), _accepted(period), _hearings(period, None),
-              _hearings(period, st.RESULT_SATISFIED), _hearings(period, st.RESULT_UNSATISFIED),
-              _followups_done(period), *_settled(period, today, window)]
-    return [value.label(name + suffix) for name, value in zip(EVALUATION_MEASURES, values, strict=True)]
+def _evaluation_figures(period: Period, today: date, window: int, suffix: str):
+    """The period's labelled columns, and the one-row subqueries they read."""
+    hearings, matters = _hearings(period), _settled(period, today, window)
+    values = [_applications(period), _accepted(period),
+              hearings.c.held, hearings.c.satisfied, hearings.c.unsatisfied,
+              _followups_done(period), matters.c.evaluated, matters.c.observed,
+              matters.c.settled]
+    columns = [value.label(name + suffix)
+               for name, value in zip(EVALUATION_MEASURES, values, strict=True)]
+    return columns, [hearings, matters]
 
 
 def evaluation_summary(period: Period, today: date, window: int) -> dict[str, dict[str, int]]:
-    """Both periods' figures in one statement (scalar subqueries)."""
-    stmt = select(*_evaluation_columns(period, today, window, ""),
-                  *_evaluation_columns(period.previous(), today, window, "_prev"))
-    row = db.session.execute(stmt).mappings().one()
+    """Both periods' figures in one statement: scalar subqueries, and one-row subqueries
+    (aggregates without GROUP BY) joined on true."""
+    columns, rows = _evaluation_figures(period, today, window, "")
+    previous, previous_rows = _evaluation_figures(period.previous(), today, window, "_prev")
+    first, *others = rows + previous_rows
+    joined = first
+    for other in others:
+        joined = joined.join(other, true())
+    row = db.session.execute(select(*columns, *previous).select_from(joined)).mappings().one()
     return {"current": {m: int(row[m] or 0) for m in EVALUATION_MEASURES},
             "previous": {m: int(row[m + "_prev"] or 0) for m in EVALUATION_MEASURES}}
 
