@@ -11,7 +11,15 @@ once) or a COPY adds its sums once, grouped, in key order.
 import sqlalchemy as sa
 from alembic import op
 
-from portal.stats.tally import MEASURES, add, contribution, place_contribution
+from portal.stats.tally import (
+    MEASURES,
+    add,
+    booking_rows,
+    contribution,
+    place_contribution,
+    place_rows,
+    recount,
+)
 
 revision = "0012_reception_tally"
 down_revision = "0011_stats_indexes"
@@ -39,14 +47,6 @@ def _sqlite(table: str, columns: str, part) -> tuple[str, ...]:
             f"{add(part('OLD', '-'), part('NEW'))}; END",
             f"CREATE TRIGGER {delete} AFTER DELETE ON {table} BEGIN "
             f"{add(part('OLD', '-'))}; END")
-
-
-def _booking_rows(name: str) -> str:
-    return f"{name} b JOIN reception_place p ON p.id = b.place_id"
-
-
-def _place_rows(name: str) -> str:
-    return f"{name} p JOIN reception_session s ON s.id = p.session_id"
 
 
 def _postgresql(table: str, function: str, part, rows) -> tuple[str, ...]:
@@ -77,16 +77,15 @@ def upgrade():
         sa.PrimaryKeyConstraint("session_id", "category", name=op.f("pk_reception_tally")),
     )
     if op.get_bind().dialect.name == "postgresql":
-        statements = (*_postgresql("booking", "booking_tally", contribution, _booking_rows),
+        statements = (*_postgresql("booking", "booking_tally", contribution, booking_rows),
                       *_postgresql("reception_place", "place_tally", place_contribution,
-                                   _place_rows))
+                                   place_rows))
     else:
         statements = (*_sqlite("booking", BOOKING_COLUMNS, _booking),
                       *_sqlite("reception_place", PLACE_COLUMNS, _place))
     for statement in statements:
         op.execute(statement)
-    op.execute(add(contribution(_booking_rows("booking")),
-                   place_contribution(_place_rows("reception_place"))))
+    op.execute(recount())
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ANALYZE reception_tally")  # the planner's first look, before autovacuum's
     # The figures no longer count bookings: the index 0011 made for that only slows writes.

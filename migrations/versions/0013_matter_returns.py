@@ -245,28 +245,23 @@ def _pg_trigger_functions() -> tuple[str, ...]:
           {_pg_came("petitioner_id_hash", " AND p.id <> n.id")};
           RETURN NULL;
         END $$""",
-        """CREATE FUNCTION eval_matter_returns_booking_change() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-          IF TG_OP = 'DELETE' THEN
-            PERFORM eval_matter_returns_recompute(ARRAY[OLD.id_hash], OLD.created_at);
-          ELSE
-            PERFORM eval_matter_returns_recompute(ARRAY[OLD.id_hash, NEW.id_hash]);
-          END IF;
-          RETURN NULL;
-        END $$""",
-        """CREATE FUNCTION eval_matter_returns_matter_change() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-          IF TG_OP = 'DELETE' THEN
-            PERFORM eval_matter_returns_recompute(ARRAY[OLD.petitioner_id_hash], OLD.created_at);
-          ELSE
-            PERFORM eval_matter_returns_recompute(
-              ARRAY[OLD.petitioner_id_hash, NEW.petitioner_id_hash]);
-          END IF;
-          RETURN NULL;
-        END $$""",
+        _pg_change_function("booking", "id_hash"),
+        _pg_change_function("matter", "petitioner_id_hash"),
     )
+
+
+def _pg_change_function(kind: str, hash_column: str) -> str:
+    """A booking or matter changed or deleted: recompute the petitioner(s) concerned."""
+    return f"""CREATE FUNCTION eval_matter_returns_{kind}_change() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'DELETE' THEN
+            PERFORM eval_matter_returns_recompute(ARRAY[OLD.{hash_column}], OLD.created_at);
+          ELSE
+            PERFORM eval_matter_returns_recompute(ARRAY[OLD.{hash_column}, NEW.{hash_column}]);
+          END IF;
+          RETURN NULL;
+        END $$"""
 
 
 def _create_pg():

@@ -103,6 +103,23 @@ def add(*parts: str) -> str:
             + ", ".join(f"{m} = reception_tally.{m} + excluded.{m}" for m in MEASURES))
 
 
+def booking_rows(table: str) -> str:
+    """A FROM clause for ``contribution``: the bookings of ``table`` (or a transition table)
+    with their places."""
+    return f"{table} b JOIN reception_place p ON p.id = b.place_id"
+
+
+def place_rows(table: str) -> str:
+    """A FROM clause for ``place_contribution``: the places of ``table`` with their session."""
+    return f"{table} p JOIN reception_session s ON s.id = p.session_id"
+
+
+def recount() -> str:
+    """Every session's sums from its places and bookings (the backfill, ``rebuild``)."""
+    return add(contribution(booking_rows("booking")),
+               place_contribution(place_rows("reception_place")))
+
+
 def _rows() -> dict[tuple[int, str], tuple[int, ...]]:
     found = db.session.execute(select(ReceptionTally.session_id, ReceptionTally.category,
                                       *[ReceptionTally.__table__.c[m] for m in MEASURES]))
@@ -114,8 +131,6 @@ def rebuild() -> tuple[int, int]:
     that differed from what was kept) — the second should be 0."""
     kept = _rows()
     db.session.execute(delete(ReceptionTally))
-    db.session.execute(text(add(
-        contribution("booking b JOIN reception_place p ON p.id = b.place_id"),
-        place_contribution("reception_place p JOIN reception_session s ON s.id = p.session_id"))))
+    db.session.execute(text(recount()))
     counted = _rows()
     return len(counted), sum(kept.get(key) != counted.get(key) for key in kept.keys() | counted)
